@@ -1,0 +1,135 @@
+"""The little calculus the derivation needs, all of it done by SymPy.
+
+`differentiate` is SymPy's derivative with one convention made explicit: a
+step function's derivative at its jump is taken as 0 (the subgradient courses
+use for ReLU), written as cases rather than as a Heaviside function.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy
+
+_Y = sympy.Symbol("y", real=True)
+_MAX_OPERATIONS = 40  # do not try to invert formulas larger than this
+
+
+def _as_cases(expression: sympy.Expr) -> sympy.Expr:
+    return expression.replace(
+        lambda e: isinstance(e, sympy.Heaviside),
+        lambda e: sympy.Piecewise((1, e.args[0] > 0), (0, True)),
+    )
+
+
+def differentiate(expression: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    """Return d(expression)/d(variable), with step functions written as cases."""
+    return _as_cases(sympy.diff(expression, variable))
+
+
+@lru_cache(maxsize=256)
+def derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
+    """Return g with f'(x) = g(f(x)) as a polynomial in a symbol y = f(x), or None.
+
+    This is how σ' = σ(1−σ) and tanh' = 1 − tanh² are found: SymPy inverts
+    y = f(x) (or spots f inside f') and simplifies f' in terms of y. Only
+    polynomial results are kept: they are the forms courses write, and they
+    are checked numerically before use.
+    """
+    derivative = differentiate(formula, variable)
+    if not derivative.has(variable) or sympy.count_ops(formula) > _MAX_OPERATIONS:
+        return None
+    candidates = [derivative.subs(formula, _Y)]
+    try:
+        solutions = sympy.solve(sympy.Eq(_Y, formula), variable)
+    except (NotImplementedError, ValueError, TypeError):
+        solutions = []
+    if len(solutions) == 1:
+        candidates.append(derivative.xreplace({variable: solutions[0]}))
+    for candidate in candidates:
+        candidate = _shortest(sympy.simplify(candidate))
+        if candidate.has(variable) or not candidate.has(_Y) or not candidate.is_polynomial(_Y):
+            continue
+        if _agrees(candidate.xreplace({_Y: formula}), derivative, variable):
+            return candidate
+    return None
+
+
+def _factor(expression: sympy.Expr) -> sympy.Expr:
+    """Return `expression` factored, a leading minus sign moved into a factor: y(1 − y), not −y(y − 1)."""
+    factored = sympy.factor(expression)
+    coefficient, factors = factored.as_coeff_mul()
+    if coefficient == -1:
+        for index, factor in enumerate(factors):
+            if factor.is_Add:
+                return sympy.Mul(*(factors[:index] + (-factor,) + factors[index + 1:]))
+    return factored
+
+
+def _shortest(polynomial: sympy.Expr) -> sympy.Expr:
+    """Return the shorter of the expanded and factored forms, a leading minus sign moved into a factor."""
+    factored = _factor(polynomial)
+    expanded = sympy.expand(polynomial)
+    return expanded if sympy.count_ops(expanded) < sympy.count_ops(factored) else factored
+
+
+def _agrees(left: sympy.Expr, right: sympy.Expr, variable: sympy.Symbol) -> bool:
+    for point in ("-2.3", "-0.7", "0.4", "1.9"):
+        at = {variable: sympy.Float(point, 30)}
+        a, b = left.xreplace(at).evalf(30), right.xreplace(at).evalf(30)
+        if not (a.is_number and b.is_number) or abs(a - b) > sympy.Float("1e-20") * (1 + abs(b)):
+            return False
+    return True
+
+
+OUTPUT = _Y
+
+
+def jacobian_in_outputs(outputs: list[sympy.Expr], nets: list[sympy.Symbol],
+                        out_symbols: list[sympy.Symbol]) -> list[list[sympy.Expr]]:
+    """Return J[m][k] = ∂out_m/∂net_k for a layer-wise activation, in the out symbols where SymPy can.
+
+    Each exponential e^{net_j} is written as out_j·Z (Z a common scale) and the
+    result simplified; an identity Σ out_m = c that SymPy derives from the
+    activation itself is used, and every entry is checked numerically. An entry
+    that cannot be written in the outputs is left in the nets.
+    """
+    scale = sympy.Symbol("Z", positive=True)
+    total = sympy.simplify(sympy.Add(*outputs))
+    identity = {sympy.Add(*out_symbols): total} if not total.free_symbols else {}
+    by_net = dict(zip(nets, out_symbols))
+
+    def in_outputs(power: sympy.Expr) -> sympy.Expr:
+        coefficients = power.args[0].as_coefficients_dict()
+        if not set(coefficients) <= set(by_net):
+            return power
+        return sympy.Mul(*[(by_net[net] * scale) ** c for net, c in coefficients.items()])
+
+    matrix = []
+    for out in outputs:
+        row = []
+        for net in nets:
+            derivative = differentiate(out, net)
+            candidate = derivative.replace(lambda e: isinstance(e, sympy.exp), in_outputs)
+            candidate = _fewest_outputs(sympy.simplify(sympy.simplify(candidate).subs(identity)), identity)
+            keep = not candidate.has(scale, *nets) and _agrees_at_nets(
+                candidate.xreplace(dict(zip(out_symbols, outputs))), derivative, nets)
+            row.append(candidate if keep else derivative)
+        matrix.append(row)
+    return matrix
+
+
+def _fewest_outputs(entry: sympy.Expr, identity: dict) -> sympy.Expr:
+    """Return `entry` rewritten, by the identity Σ out = c, to use as few outputs as it can."""
+    candidates = [_factor(entry)]
+    for total, constant in identity.items():
+        for symbol in total.args:
+            rest = sympy.Add(*[s for s in total.args if s != symbol])
+            candidates.append(_factor(sympy.simplify(entry.subs(symbol, constant - rest))))
+    return min(candidates, key=lambda e: (len(e.free_symbols), sympy.count_ops(e)))
+
+
+def _agrees_at_nets(left: sympy.Expr, right: sympy.Expr, nets: list[sympy.Symbol]) -> bool:
+    points = ("0.3", "-1.1", "0.8", "2.2", "-0.4")
+    at = {net: sympy.Float(points[i % len(points)], 30) for i, net in enumerate(nets)}
+    a, b = left.xreplace(at).evalf(30), right.xreplace(at).evalf(30)
+    return bool(a.is_number and b.is_number and abs(a - b) <= sympy.Float("1e-20") * (1 + abs(b)))

@@ -1,0 +1,353 @@
+"""Network -> Derivation: forward pass, loss, δ recursion, gradients, updates, as ordered Steps.
+
+A Step is plain data: what is computed (`lhs`), its symbolic forms from the
+most general to the one numbers go into, and its value. Every derivative in
+it comes from SymPy (:mod:`derive.calculus`); nothing here knows any
+particular activation or loss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy
+
+from . import calculus
+from .network import Layer, Network, Parameter, Unit, quantity
+from .numbers import PRECISION, evaluate
+
+
+def _product(*factors: sympy.Expr) -> sympy.Expr:
+    """Return the product as written, factors kept in order and unevaluated."""
+    factors = [f for f in factors if f != 1]
+    if len(factors) == 1:
+        return factors[0]
+    return sympy.Mul(*factors, evaluate=False)
+
+
+def _sum(*terms: sympy.Expr) -> sympy.Expr:
+    """Return the sum as written, terms kept in order and unevaluated."""
+    return terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the worked example: lhs = forms[0] = … = forms[-1] = (numbers) = value.
+
+    `section` is one of forward, loss, backward, update, after; `kind` says
+    what the step computes (net, out, loss_term, loss, dE_dout,
+    activation_derivative, delta, gradient, update, after_out, after_loss).
+    `numbers` is the form shown with every symbol replaced by its value
+    (None: not shown). `notes` are message keys the documents explain.
+    """
+
+    section: str
+    kind: str
+    subject: str
+    layer: int | None
+    lhs: sympy.Expr
+    forms: tuple[sympy.Expr, ...]
+    numbers: sympy.Expr | None
+    value: sympy.Expr
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """The self-check of one parameter's gradient against two independent computations."""
+
+    parameter: str
+    gradient: sympy.Expr
+    direct: sympy.Expr
+    finite_difference: sympy.Expr
+    relative_difference_direct: float
+    relative_difference_finite: float
+
+    @property
+    def symbol(self) -> sympy.Symbol:
+        return quantity("param", self.parameter)
+
+    @property
+    def passed(self) -> bool:
+        return self.relative_difference_direct <= DIRECT_TOLERANCE and self.relative_difference_finite <= FINITE_TOLERANCE
+
+
+DIRECT_TOLERANCE = 1e-12
+FINITE_TOLERANCE = 1e-9
+FINITE_STEP = sympy.Float("1e-12", PRECISION)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The whole worked example as data. Documents are views of it (see :meth:`render`).
+
+    `program` lists every computed quantity with the expression that defines it
+    from quantities before it: forward, loss, backward and updates, in order.
+    It is what numeric training compiles.
+    """
+
+    network: Network
+    steps: tuple[Step, ...]
+    values: Mapping[sympy.Symbol, sympy.Expr]
+    program: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    checks: tuple[Check, ...] = ()
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def section(self, name: str) -> list[Step]:
+        """Return the steps of one section, in order."""
+        return [step for step in self.steps if step.section == name]
+
+    def value(self, kind: str, *subjects: str) -> sympy.Expr:
+        """Return the value of a quantity, e.g. value('out', 'h1') or value('dE/d', 'w5')."""
+        return self.values[quantity(kind, *subjects)]
+
+    @property
+    def verified(self) -> bool | None:
+        """Return True when every self-check passed, None when none was run."""
+        return all(check.passed for check in self.checks) if self.checks else None
+
+    def to_data(self) -> dict:
+        """Return the figures as plain JSON-ready data (doubles)."""
+        from .export import to_data
+        return to_data(self)
+
+    def render(self, format: str = "md", **options) -> str:
+        """Return the document in `format` (md, tex, text, json); options as for :func:`derive.render.render`."""
+        from .render import render
+        return render(self, format, **options)
+
+    def _repr_markdown_(self) -> str:
+        return self.render("md")
+
+    def _repr_latex_(self) -> str:
+        return self.render("tex", standalone=False)
+
+
+class _Deriver:
+    def __init__(self, network: Network):
+        self.network = network
+        self.values: dict[sympy.Symbol, sympy.Expr] = dict(network.given_values())
+        self.steps: list[Step] = []
+        self.program: list[tuple[sympy.Symbol, sympy.Expr]] = []
+        self.forms: dict[sympy.Symbol, tuple[sympy.Expr, ...]] = {}
+
+    def add(self, section, kind, subject, layer, lhs, forms, definition, numbers=None, notes=()) -> sympy.Expr:
+        value = evaluate(definition, self.values, what=f"{kind.replace('_', ' ')} of {subject}")
+        self.values[lhs] = value
+        self.program.append((lhs, definition))
+        self.forms[lhs] = tuple(forms)
+        shown = numbers if numbers is not None else (forms[-1] if forms else None)
+        self.steps.append(Step(section, kind, subject, layer, lhs, tuple(forms), shown, value, tuple(notes)))
+        return value
+
+    # forward -----------------------------------------------------------
+    def forward(self) -> None:
+        for layer in self.network.layers:
+            outputs = layer.outputs()
+            if layer.activation.layer_wise:
+                for unit in layer.units:
+                    self.net(unit)
+                for unit, output in zip(layer.units, outputs):
+                    self.add("forward", "out", unit.name, layer.index, unit.out, (output,), output)
+                continue
+            for unit, output in zip(layer.units, outputs):
+                self.net(unit)
+                applied = sympy.Function(f"activation:{layer.index}")(unit.net)
+                forms = (unit.net,) if output == unit.net else (applied, output)
+                self.add("forward", "out", unit.name, layer.index, unit.out, forms, output)
+
+    def net(self, unit: Unit) -> None:
+        self.add("forward", "net", unit.name, unit.layer, unit.net, (unit.net_display,), unit.net_definition)
+
+    def loss(self) -> None:
+        network = self.network
+        for unit, symbol, term in zip(network.output_layer.units, network.loss_terms, network.loss_term_definitions()):
+            self.add("loss", "loss_term", unit.name, None, symbol, (term,), term)
+        self.add("loss", "loss", "E", None, network.loss, (_sum(*network.loss_terms),), sympy.Add(*network.loss_terms))
+
+    # backward ----------------------------------------------------------
+    def backward(self) -> None:
+        layers = self.network.layers
+        for position in range(len(layers) - 1, -1, -1):
+            layer = layers[position]
+            following = layers[position + 1] if position + 1 < len(layers) else None
+            for unit in layer.units:
+                self.error_at_output(unit, following)
+            if layer.activation.layer_wise:
+                self.layer_wise_deltas(layer)
+            else:
+                for unit in layer.units:
+                    self.unit_delta(unit, layer)
+            for parameter in self.parameters_last_used_in(layer):
+                self.gradient(parameter)
+
+    def error_at_output(self, unit: Unit, following: Layer | None) -> None:
+        lhs = quantity("dE/dout", unit.name)
+        if following is None:
+            loss = sympy.Add(*self.network.loss_term_definitions())
+            definition = calculus.differentiate(loss, unit.out)
+            self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (definition,), definition)
+            return
+        terms, pieces = [], []
+        for downstream in following.units:
+            local = calculus.differentiate(downstream.net_definition, unit.out)
+            if local != 0:
+                delta = quantity("delta", downstream.name)
+                terms.append(delta * local)
+                pieces.append(_product(delta, local))
+        if not pieces:
+            pieces = [sympy.Integer(0)]
+        written = _sum(*pieces)
+        self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (written,), sympy.Add(*terms))
+
+    def unit_delta(self, unit: Unit, layer: Layer) -> None:
+        formula, x = layer.activation.formula, _activation_variable()
+        derivative = calculus.differentiate(formula, x).xreplace({x: unit.net})
+        in_output = calculus.derivative_in_output(formula, x)
+        forms = (derivative,) + ((in_output.xreplace({calculus.OUTPUT: unit.out}),) if in_output is not None else ())
+        slope = quantity("dout/dnet", unit.name)
+        self.add("backward", "activation_derivative", unit.name, unit.layer, slope, forms, derivative)
+        error = quantity("dE/dout", unit.name)
+        written = _product(self.forms[error][-1], forms[-1])
+        self.add("backward", "delta", unit.name, unit.layer, quantity("delta", unit.name),
+                 (_product(error, slope), written), error * slope)
+
+    def layer_wise_deltas(self, layer: Layer) -> None:
+        nets = [unit.net for unit in layer.units]
+        outs = [unit.out for unit in layer.units]
+        jacobian = calculus.jacobian_in_outputs(layer.outputs(), nets, outs)
+        targets_sum_to_one = layer is self.network.output_layer and sum(self.network.spec.targets) == 1
+        for k, unit in enumerate(layer.units):
+            errors = [quantity("dE/dout", other.name) for other in layer.units]
+            symbolic = _sum(*[_product(error, quantity("dout/dnet", other.name, unit.name))
+                              for error, other in zip(errors, layer.units)])
+            definition = sympy.Add(*[error * jacobian[m][k] for m, error in enumerate(errors)])
+            written = _sum(*[_product(self.forms[error][-1], jacobian[m][k]) for m, error in enumerate(errors)])
+            combined = sympy.Add(*[self.forms[error][-1] * jacobian[m][k] for m, error in enumerate(errors)])
+            simplified, notes = sympy.factor(sympy.simplify(combined)), ()
+            if targets_sum_to_one:
+                using_sum = sympy.simplify(simplified.subs(sympy.Add(*self.network.targets), 1))
+                if using_sum != simplified:
+                    simplified, notes = using_sum, ("targets_sum_to_one",)
+            forms = (symbolic, written) + ((simplified,) if simplified != written else ())
+            self.add("backward", "delta", unit.name, unit.layer, quantity("delta", unit.name), forms, definition,
+                     notes=notes)
+
+    def parameters_last_used_in(self, layer: Layer) -> list[Parameter]:
+        lowest: dict[str, int] = {}
+        for unit in self.network.units:
+            for parameter in self.uses_of(unit):
+                lowest[parameter.name] = min(lowest.get(parameter.name, unit.layer), unit.layer)
+        ordered = [c.weight for unit in layer.units for c in unit.connections] + [u.bias for u in layer.units if u.bias]
+        seen, result = set(), []
+        for parameter in ordered:
+            if lowest[parameter.name] == layer.index and parameter.name not in seen:
+                seen.add(parameter.name)
+                result.append(parameter)
+        return result
+
+    @staticmethod
+    def uses_of(unit: Unit) -> list[Parameter]:
+        return [c.weight for c in unit.connections] + ([unit.bias] if unit.bias else [])
+
+    def gradient(self, parameter: Parameter) -> None:
+        uses = [(unit, calculus.differentiate(unit.net_definition, parameter.symbol))
+                for unit in self.network.units if parameter in self.uses_of(unit)]
+        uses = [(unit, local) for unit, local in uses if local != 0]
+        deltas = [quantity("delta", unit.name) for unit, _ in uses]
+        locals_ = [quantity("dnet/dparam", unit.name, parameter.name) for unit, _ in uses]
+        forms = []
+        layers = {unit.layer: self.network.layers[unit.layer - 1] for unit, _ in uses}
+        if len(uses) == 1 and not layers[uses[0][0].layer].activation.layer_wise:
+            unit = uses[0][0]
+            forms.append(_product(quantity("dE/dout", unit.name), quantity("dout/dnet", unit.name), locals_[0]))
+        forms.append(_sum(*[_product(d, l) for d, l in zip(deltas, locals_)]))
+        forms.append(_sum(*[_product(d, local) for d, (_, local) in zip(deltas, uses)]))
+        notes = ("shared_parameter",) if len(uses) > 1 else ()
+        definition = sympy.Add(*[d * local for d, (_, local) in zip(deltas, uses)])
+        layer = min(unit.layer for unit, _ in uses)
+        self.add("backward", "gradient", parameter.name, layer, quantity("dE/d", parameter.name), forms, definition,
+                 notes=notes)
+
+    # update and after ---------------------------------------------------
+    def update(self) -> None:
+        eta = self.network.learning_rate
+        for parameter in self.network.parameters:
+            lhs = quantity("new", parameter.name)
+            if parameter.trainable:
+                step = _product(eta, quantity("dE/d", parameter.name))
+                written = sympy.Add(parameter.symbol, sympy.Mul(-1, step, evaluate=False), evaluate=False)
+                self.add("update", "update", parameter.name, None, lhs, (written,),
+                         parameter.symbol - eta * quantity("dE/d", parameter.name))
+            else:
+                self.add("update", "update", parameter.name, None, lhs, (parameter.symbol,), parameter.symbol,
+                         numbers=None, notes=("not_updated",))
+
+    def after(self) -> None:
+        updated = {p.symbol: self.values[quantity("new", p.name)] for p in self.network.parameters}
+        values = {**self.values, **updated}
+        for symbol, definition in [entry for entry in self.program if entry[0] in self.forward_symbols()]:
+            values[symbol] = evaluate(definition, values, what=f"{symbol.name} after the update")
+        for unit in self.network.units:
+            lhs = quantity("after", "out", unit.name)
+            self.values[quantity("after", "net", unit.name)] = values[unit.net]
+            self.values[lhs] = values[unit.out]
+            self.steps.append(Step("after", "after_out", unit.name, unit.layer, lhs, (), None, values[unit.out]))
+        lhs = quantity("after", "E")
+        self.values[lhs] = values[self.network.loss]
+        self.steps.append(Step("after", "after_loss", "E", None, lhs, (), None, values[self.network.loss]))
+
+    def forward_symbols(self) -> set[sympy.Symbol]:
+        network = self.network
+        return ({u.net for u in network.units} | {u.out for u in network.units}
+                | set(network.loss_terms) | {network.loss})
+
+
+def _activation_variable() -> sympy.Symbol:
+    from .functions import X
+    return X
+
+
+def derive(network_or_spec, verify: bool = False) -> Derivation:
+    """Return the Derivation of a Network (or of a Spec, which is built first).
+
+    With `verify`, every gradient is also compared with SymPy's direct
+    derivative of the fully expanded loss and with central finite differences.
+    """
+    from .network import build
+    from .spec import Spec
+    network = build(network_or_spec) if isinstance(network_or_spec, Spec) else network_or_spec
+    deriver = _Deriver(network)
+    deriver.forward()
+    deriver.loss()
+    deriver.backward()
+    deriver.update()
+    deriver.after()
+    checks = tuple(_self_check(deriver)) if verify else ()
+    return Derivation(network, tuple(deriver.steps), deriver.values, tuple(deriver.program), checks)
+
+
+def _self_check(deriver: _Deriver) -> list[Check]:
+    network = deriver.network
+    forward = deriver.forward_symbols()
+    expanded: dict[sympy.Symbol, sympy.Expr] = {}
+    for symbol, definition in deriver.program:
+        if symbol in forward:
+            expanded[symbol] = definition.xreplace(expanded)
+    loss = expanded[network.loss]
+    given = network.given_values()
+    checks = []
+    for parameter in network.parameters:
+        gradient = deriver.values[quantity("dE/d", parameter.name)]
+        direct = evaluate(calculus.differentiate(loss, parameter.symbol), given, "direct derivative")
+        shifted = [evaluate(loss, {**given, parameter.symbol: parameter.value + sign * FINITE_STEP}, "loss")
+                   for sign in (1, -1)]
+        finite = (shifted[0] - shifted[1]) / (2 * FINITE_STEP)
+        checks.append(Check(parameter.name, gradient, direct, finite,
+                            _relative(gradient, direct), _relative(gradient, finite)))
+    return checks
+
+
+def _relative(a: sympy.Expr, b: sympy.Expr) -> float:
+    scale = max(abs(a), abs(b))
+    return 0.0 if scale == 0 else float(abs(a - b) / scale)

@@ -1,0 +1,38 @@
+"""The figures of a Derivation as plain data (JSON-ready doubles)."""
+from __future__ import annotations
+
+from .numbers import to_float
+
+
+def to_data(derivation) -> dict:
+    """Return forward, loss, delta, gradient, updated, loss_after_update and more, as floats."""
+    network, value = derivation.network, derivation.value
+    spec = network.spec
+    data = {
+        "title": spec.title,
+        "forward": {u.name: {"net": to_float(value("net", u.name)), "out": to_float(value("out", u.name))}
+                    for u in network.units},
+        "loss": to_float(derivation.values[network.loss]),
+        "loss_terms": {u.name: to_float(value("E", u.name)) for u in network.output_layer.units},
+        "delta": {u.name: to_float(value("delta", u.name)) for u in network.units},
+        "gradient": {p.name: to_float(value("dE/d", p.name)) for p in network.parameters},
+        "updated": {p.name: to_float(value("new", p.name)) for p in network.parameters},
+        "loss_after_update": to_float(value("after", "E")),
+        "forward_after_update": {u.name: {"net": to_float(value("after", "net", u.name)),
+                                          "out": to_float(value("after", "out", u.name))} for u in network.units},
+        "parameters": {p.name: to_float(p.value) for p in network.parameters},
+        "trainable": {p.name: p.trainable for p in network.parameters},
+        "sample": {"inputs": {name: to_float(v) for (name, _), v in zip(network.inputs, spec.sample_inputs)},
+                   "targets": {u.name: to_float(v) for u, v in zip(network.output_layer.units, spec.targets)}},
+        "learning_rate": to_float(spec.learning_rate),
+    }
+    if derivation.checks:
+        data["verification"] = {
+            "passed": derivation.verified,
+            "parameters": {c.parameter: {"gradient": to_float(c.gradient), "direct": to_float(c.direct),
+                                         "finite_difference": to_float(c.finite_difference),
+                                         "relative_difference_direct": c.relative_difference_direct,
+                                         "relative_difference_finite": c.relative_difference_finite}
+                           for c in derivation.checks},
+        }
+    return data

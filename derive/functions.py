@@ -1,0 +1,112 @@
+"""The catalogue of activations and losses: a name and a formula, nothing more.
+
+Every entry is a formula in the safe grammar of :mod:`derive.formula`; SymPy
+derives everything else. Adding an activation or a loss is one line here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import sympy
+
+from .errors import SpecError
+from .formula import parse_formula
+
+# The variables formulas are written in. They are real, so SymPy differentiates
+# abs() and max() the way a course does.
+X = sympy.Symbol("x", real=True)
+O = sympy.Symbol("o", real=True)
+T = sympy.Symbol("t", real=True)
+
+# name -> (formula in x, LaTeX name, plain-text name)
+ACTIVATIONS: dict[str, tuple[str, str, str]] = {
+    "sigmoid": ("1/(1+exp(-x))", r"\sigma", "σ"),
+    "tanh": ("tanh(x)", r"\tanh", "tanh"),
+    "relu": ("max(0, x)", r"\operatorname{ReLU}", "ReLU"),
+    "leaky_relu": ("max(0, x) + 0.01*min(0, x)", r"\operatorname{LeakyReLU}", "LeakyReLU"),
+    "identity": ("x", r"\operatorname{id}", "id"),
+    "softplus": ("log(1 + exp(x))", r"\operatorname{softplus}", "softplus"),
+}
+ACTIVATION_ALIASES = {"linear": "identity"}
+LAYER_ACTIVATIONS = ("softmax",)
+
+# name -> (formula in o and t for one output unit, reduction over the outputs)
+LOSSES: dict[str, tuple[str, str]] = {
+    "half_sse": ("1/2*(t - o)^2", "sum"),
+    "sse": ("(t - o)^2", "sum"),
+    "mse": ("(t - o)^2", "mean"),
+    "cross_entropy": ("-t*ln(o)", "sum"),
+    "bce": ("-(t*ln(o) + (1 - t)*ln(1 - o))", "sum"),
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: `formula` in X for a unit-wise one; `layer_wise` for softmax."""
+
+    name: str
+    formula: sympy.Expr | None
+    latex_name: str
+    text_name: str
+    layer_wise: bool = False
+
+    def __call__(self, argument: sympy.Expr) -> sympy.Expr:
+        """Return f(argument) for a unit-wise activation."""
+        return self.formula.xreplace({X: argument})
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss: `term` in O and T for one output unit, combined by `reduction` ('sum' or 'mean')."""
+
+    name: str
+    term: sympy.Expr
+    reduction: str
+
+
+def _names(known) -> str:
+    return ", ".join(sorted(known))
+
+
+def activation(text: str, where: str | None = None) -> Activation:
+    """Return the Activation for a built-in name or a formula in x."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("activation must be a name or a formula in x", where)
+    name = ACTIVATION_ALIASES.get(text.strip(), text.strip())
+    if name in ACTIVATIONS:
+        formula, latex_name, text_name = ACTIVATIONS[name]
+        return Activation(name, parse_formula(formula, {"x": X}), latex_name, text_name)
+    if name in LAYER_ACTIVATIONS:
+        return Activation(name, None, r"\operatorname{softmax}", "softmax", layer_wise=True)
+    if name.isidentifier() and name != "x":
+        known = _names(list(ACTIVATIONS) + list(ACTIVATION_ALIASES) + list(LAYER_ACTIVATIONS))
+        raise SpecError(f"unknown activation {name!r}; use one of {known}, or a formula in x", where)
+    try:
+        formula = parse_formula(name, {"x": X})
+    except Exception as error:
+        raise SpecError(f"activation: {error}", where) from None
+    return Activation(name, formula, "f", "f")
+
+
+def loss(text: str, where: str | None = None) -> Loss:
+    """Return the Loss for a built-in name or a formula in o and t (summed over the outputs)."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("loss must be a name or a formula in o and t", where)
+    name = text.strip()
+    if name in LOSSES:
+        formula, reduction = LOSSES[name]
+        return Loss(name, parse_formula(formula, {"o": O, "t": T}), reduction)
+    if name.isidentifier() and name not in ("o", "t"):
+        raise SpecError(f"unknown loss {name!r}; use one of {_names(LOSSES)}, or a formula in o and t", where)
+    try:
+        term = parse_formula(name, {"o": O, "t": T})
+    except Exception as error:
+        raise SpecError(f"loss: {error}", where) from None
+    if not term.has(O):
+        raise SpecError("a loss formula must depend on o", where)
+    return Loss(name, term, "sum")
+
+
+def softmax(nets: list[sympy.Expr]) -> list[sympy.Expr]:
+    """Return the softmax of `nets`, one expression per unit."""
+    total = sympy.Add(*[sympy.exp(net) for net in nets])
+    return [sympy.exp(net) / total for net in nets]

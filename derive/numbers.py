@@ -1,0 +1,78 @@
+"""Working precision, evaluation, and how numbers are written.
+
+Values are exact rationals while they can be (sums and products of the
+figures in the file) and high-precision floats once a transcendental function
+enters. Display rounds only at the end, to a number of significant digits.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, ROUND_HALF_EVEN, localcontext
+from typing import Mapping
+
+import sympy
+
+from .errors import DeriveError
+
+PRECISION = 50  # significant decimal digits of every computed value
+_NEGLIGIBLE = Decimal(10) ** -(PRECISION - 8)
+
+
+class EvaluationError(DeriveError):
+    """A quantity that has no finite real value at the sample (ln 0, division by zero, ...)."""
+
+
+def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value") -> sympy.Expr:
+    """Return the value of `expression` at `values`: a Rational when exact, else a Float of PRECISION digits."""
+    result = expression.xreplace(dict(values))
+    if not result.is_Rational:
+        result = result.evalf(PRECISION)
+    if result.free_symbols:
+        missing = ", ".join(sorted(s.name for s in result.free_symbols))
+        raise EvaluationError(f"{what} depends on quantities without a value: {missing}")
+    if not (result.is_Rational or (result.is_Float and result.is_finite)):
+        raise EvaluationError(f"{what} is undefined at the sample (it evaluates to {result})")
+    return result
+
+
+def to_decimal(value: sympy.Expr) -> Decimal:
+    """Return `value` as a Decimal carrying its full working precision."""
+    if value.is_Integer:
+        return Decimal(int(value))
+    with localcontext() as context:
+        context.prec = PRECISION + 10
+        if value.is_Rational:
+            return Decimal(int(value.p)) / Decimal(int(value.q))
+        return Decimal(str(sympy.Float(value, PRECISION)))
+
+
+def to_float(value: sympy.Expr) -> float:
+    """Return `value` as the nearest double."""
+    return float(to_decimal(value))
+
+
+def format_number(value: sympy.Expr, digits: int = 9, exact: bool = False) -> str:
+    """Return `value` written with `digits` significant digits, trailing zeros dropped.
+
+    Very large or small magnitudes use e-notation ("4.2e-7"); with `exact`, a
+    rational value is written as a fraction ("-3/40"). Noise far below the
+    working precision is written as 0, never as -5.55e-17.
+    """
+    if exact and value.is_Rational:
+        return str(value.p) if value.q == 1 else f"{value.p}/{value.q}"
+    number = to_decimal(value)
+    if abs(number) < _NEGLIGIBLE:
+        return "0"
+    with localcontext() as context:
+        context.prec = digits
+        context.rounding = ROUND_HALF_EVEN
+        rounded = +number
+    exponent = rounded.adjusted()
+    if -5 <= exponent < 10:
+        text = f"{rounded:f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    mantissa = f"{rounded.scaleb(-exponent):f}"
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"

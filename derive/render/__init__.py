@@ -1,0 +1,165 @@
+"""Documents from a Derivation: Jinja2 templates fed with formatted steps.
+
+Nothing here does mathematics. The printers turn each step's expressions into
+LaTeX or text, the message catalogue supplies the prose, and the template for
+the format lays them out.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from ..errors import RenderError
+from ..notation import Notation
+from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
+from ..numbers import format_number, to_float
+
+FORMATS = {"md": "md", "tex": "tex", "text": "txt", "json": "json"}
+LANGUAGES = ("en",)
+
+
+def template_root() -> Path:
+    """Return the directory of the built-in templates (inside the installed package, or the source tree)."""
+    source_tree = Path(__file__).resolve().parents[2] / "templates"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(str(resources.files("derive.templates")))
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A step written out: `parts` are lhs, the symbolic forms, the form with numbers, the value."""
+
+    step: object
+    parts: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def lhs(self) -> str:
+        return self.parts[0]
+
+    @property
+    def value(self) -> str:
+        return self.parts[-1]
+
+
+class _Writer:
+    """Writes the steps of one derivation in one format (LaTeX for md/tex, Unicode for text)."""
+
+    def __init__(self, derivation, latex: bool, digits: int, exact: bool, notation: str):
+        self.derivation = derivation
+        self.latex, self.digits, self.exact = latex, digits, exact
+        self.notation = Notation(derivation.network, notation)
+        printer = MathLatexPrinter if latex else MathTextPrinter
+        self.symbolic = printer(self.notation, digits=digits, exact=exact)
+        self.numeric = printer(self.notation, derivation.values, digits=digits, exact=exact)
+
+    def math(self, expression) -> str:
+        return self.symbolic.doprint(expression)
+
+    def number(self, value) -> str:
+        text = format_number(value, self.digits, self.exact)
+        return latex_number(text) if self.latex else text_number(text)
+
+    def equation(self, step) -> Equation:
+        parts = [self.math(step.lhs)] + [self.math(form) for form in step.forms]
+        if step.numbers is not None:
+            parts.append(self.numeric.doprint(step.numbers))
+        parts.append(self.number(step.value))
+        unique = [part for index, part in enumerate(parts) if index == 0 or part != parts[index - 1]]
+        return Equation(step, tuple(unique), step.notes)
+
+
+def _messages(root: Path, lang: str) -> dict[str, str]:
+    path = root / "i18n" / f"{lang}.yaml"
+    if not path.is_file():
+        path = template_root() / "i18n" / f"{lang}.yaml"
+    if not path.is_file():
+        raise RenderError(f"no message catalogue for language {lang!r}")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _environment(root: Path, format: str) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(str(root))]
+    if root != template_root():
+        loaders.append(jinja2.FileSystemLoader(str(template_root())))
+    options = dict(block_start_string="((*", block_end_string="*))", variable_start_string="(((",
+                   variable_end_string=")))", comment_start_string="((#", comment_end_string="#))") \
+        if format == "tex" else {}
+    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                                     keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                                     autoescape=False, **options)
+    environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
+    return environment
+
+
+def _backward_groups(derivation) -> list[dict]:
+    groups, network = [], derivation.network
+    for layer in reversed(network.layers):
+        steps = [s for s in derivation.section("backward") if s.layer == layer.index]
+        groups.append({"layer": layer, "output": layer is network.output_layer, "steps": steps})
+    return groups
+
+
+def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = False, notation: str = "named",
+           lang: str = "en", template_dir: str | Path | None = None, standalone: bool = True) -> str:
+    """Return the document for `derivation` in `format` ('md', 'tex', 'text' or 'json').
+
+    `digits` significant digits are shown (the computation keeps full
+    precision); `exact` writes rational values as fractions; `notation` is
+    'named' or 'index'; `template_dir` replaces the built-in templates (any
+    template it lacks falls back to the built-in one); `standalone` (tex only)
+    gives a complete document rather than a body to include.
+    """
+    if format not in FORMATS:
+        raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if not 1 <= digits <= 40:
+        raise RenderError("digits must be between 1 and 40")
+    root = Path(template_dir) if template_dir else template_root()
+    if not root.is_dir():
+        raise RenderError(f"template directory {str(root)!r} does not exist")
+    messages = _messages(root, lang)
+    writer = _Writer(derivation, latex=format != "text", digits=digits, exact=exact, notation=notation)
+    network = derivation.network
+    context = {
+        "d": derivation,
+        "network": network,
+        "spec": network.spec,
+        "w": writer,
+        "eq": writer.equation,
+        "math": writer.math,
+        "number": writer.number,
+        "_": lambda key, **fields: messages[key].format(**fields) if fields else messages[key],
+        "backward": _backward_groups(derivation),
+        "notation": notation,
+        "zip": zip,
+        "standalone": standalone,
+        "data": _json_document(derivation, writer) if format == "json" else None,
+    }
+    name = f"{format}/derivation.{FORMATS[format]}.j2"
+    try:
+        template = _environment(root, format).get_template(name)
+    except jinja2.TemplateNotFound:
+        raise RenderError(f"template {name!r} not found in {root}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(f"template {error.name}, line {error.lineno}: {error.message}") from None
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as error:
+        raise RenderError(f"template {name}: {error}") from None
+
+
+def _json_document(derivation, writer: _Writer) -> dict:
+    data = derivation.to_data()
+    data["steps"] = [{"section": s.section, "kind": s.kind, "subject": s.subject, "layer": s.layer,
+                      "latex": list(writer.equation(s).parts), "notes": list(s.notes), "value": to_float(s.value)}
+                     for s in derivation.steps]
+    return data
+
+
+__all__ = ["render", "FORMATS", "template_root"]

@@ -1,0 +1,117 @@
+"""SymPy printers for our documents: LaTeX and plain Unicode text.
+
+A printer writes quantity symbols by the Notation in use and, when given
+`values`, writes each symbol as its number instead: that is how "the same form
+with numbers put in" is produced from the one expression, with no string
+editing. Negative numbers put in are parenthesised, as one writes by hand.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import sympy
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from ..notation import Notation
+from ..numbers import format_number
+
+
+def latex_number(text: str) -> str:
+    """Return a formatted number ("-4.2e-7", "3/40") as LaTeX."""
+    sign, body = ("-", text[1:]) if text.startswith("-") else ("", text)
+    if "/" in body:
+        p, q = body.split("/")
+        return rf"{sign}\frac{{{p}}}{{{q}}}"
+    if "e" in body:
+        mantissa, exponent = body.split("e")
+        return rf"{sign}{mantissa} \times 10^{{{int(exponent)}}}"
+    return sign + body
+
+
+def text_number(text: str) -> str:
+    """Return a formatted number as plain text (e-notation written as ×10^)."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}×10^{int(exponent)}"
+    return text
+
+
+class _Settings:
+    def __init__(self, notation: Notation, values: Mapping | None, digits: int, exact: bool):
+        self.notation = notation
+        self.values = values or {}
+        self.digits = digits
+        self.exact = exact
+
+    def number(self, symbol) -> str | None:
+        if symbol not in self.values:
+            return None
+        return format_number(self.values[symbol], self.digits, self.exact)
+
+
+class MathLatexPrinter(LatexPrinter):
+    """LaTeX with our notation; with values, numbers in place of symbols, joined by \\cdot."""
+
+    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False):
+        super().__init__({"order": "none", "mul_symbol": "dot" if values else None, "fold_short_frac": False})
+        self.our = _Settings(notation, values, digits, exact)
+
+    def _print_Symbol(self, expr, style="plain"):
+        number = self.our.number(expr)
+        if number is not None:
+            written = latex_number(number)
+            return rf"\left({written}\right)" if number.startswith("-") else written
+        return self.our.notation.latex(expr)
+
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, AppliedUndef) and expr.func.__name__.startswith("activation:"):
+            layer = int(expr.func.__name__.split(":")[1])
+            name = self.our.notation.activation(layer, latex=True)
+            body = rf"{name}\left({self._print(expr.args[0])}\right)"
+            return body if exp is None else rf"{body}^{{{exp}}}"
+        return super()._print_Function(expr, exp)
+
+    def _print_Float(self, expr):
+        return latex_number(format_number(expr, self.our.digits))
+
+
+class MathTextPrinter(StrPrinter):
+    """Plain Unicode text with our notation; with values, numbers in place of symbols."""
+
+    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False):
+        super().__init__({"order": "none"})
+        self.our = _Settings(notation, values, digits, exact)
+
+    def _print_Symbol(self, expr):
+        number = self.our.number(expr)
+        if number is not None:
+            written = text_number(number)
+            return f"({written})" if number.startswith("-") else written
+        return self.our.notation.text(expr)
+
+    def _print_Function(self, expr):
+        if isinstance(expr, AppliedUndef) and expr.func.__name__.startswith("activation:"):
+            layer = int(expr.func.__name__.split(":")[1])
+            return f"{self.our.notation.activation(layer, latex=False)}({self._print(expr.args[0])})"
+        return super()._print_Function(expr)
+
+    def _print_Mul(self, expr):
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_Pow(self, expr, rational=False):
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Float(self, expr):
+        return text_number(format_number(expr, self.our.digits))
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Piecewise(self, expr):
+        pieces = [f"{self._print(value)} if {self._print(condition)}" for value, condition in expr.args[:-1]]
+        last_value, last_condition = expr.args[-1]
+        tail = f"{self._print(last_value)} otherwise" if last_condition == sympy.true else \
+            f"{self._print(last_value)} if {self._print(last_condition)}"
+        return "(" + "; ".join(pieces + [tail]) + ")"
