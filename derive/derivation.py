@@ -224,7 +224,7 @@ class _Deriver:
             definition = sympy.Add(*[error * jacobian[m][k] for m, error in enumerate(errors)])
             written = _sum(*[_product(self.forms[error][-1], jacobian[m][k]) for m, error in enumerate(errors)])
             combined = sympy.Add(*[self.forms[error][-1] * jacobian[m][k] for m, error in enumerate(errors)])
-            simplified, notes = sympy.factor(sympy.simplify(combined)), ()
+            simplified, notes = sympy.collect(sympy.expand(sympy.simplify(combined)), outs), ()
             if targets_sum_to_one:
                 using_sum = sympy.simplify(simplified.subs(sympy.Add(*self.network.targets), 1))
                 if using_sum != simplified:

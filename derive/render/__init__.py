@@ -75,6 +75,15 @@ class _Writer:
         return Equation(step, tuple(unique), step.notes)
 
 
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_text(text: str) -> str:
+    """Return prose with LaTeX's special characters escaped."""
+    return "".join(_TEX_SPECIAL.get(character, character) for character in str(text))
+
+
 def _messages(root: Path, lang: str) -> dict[str, str]:
     path = root / "i18n" / f"{lang}.yaml"
     if not path.is_file():
@@ -94,6 +103,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                                      autoescape=False, **options)
+    environment.filters["tex_text"] = tex_text
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     return environment
 
