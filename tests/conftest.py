@@ -1,0 +1,27 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REFERENCE = SHARED / "reference" / "classic-2-2-2.json"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    if not REFERENCE.exists():
+        pytest.skip("../shared/reference is not beside the checkout")
+    return json.loads(REFERENCE.read_text())
+
+
+def require_tool(name: str) -> str:
+    """Return the path of a tool; skip locally when absent, but fail in CI (where .ci/run installs it)."""
+    path = shutil.which(name)
+    if path:
+        return path
+    import os
+    if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
+        pytest.fail(f"{name} is required in CI (.ci/run installs it) but was not found")
+    pytest.skip(f"{name} is not installed")
