@@ -125,9 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         rows.append(bench(name))
         print_row(rows[-1])
-    if len(rows) > 1:
-        generated = [row for row in rows[:-1] if row["network"] != "classic"]   # classic: fixed costs dominate
-        first, last = (generated or rows)[0], rows[-1]
+    if len({row['weights'] for row in rows}) > 1:
+        generated = [row for row in rows if row["network"] != "classic"]   # classic: fixed costs dominate
+        pool = sorted(generated if len(generated) > 1 else rows, key=lambda row: row["weights"])
+        first, last = pool[0], pool[-1]
         ratio = lambda c: (last[c] / last["weights"]) / (first[c] / first["weights"])   # noqa: E731
         print(f"\nper-weight cost, {last['network']} vs {first['network']} "
               f"({last['weights'] / first['weights']:.0f}x the weights): "
