@@ -130,6 +130,17 @@ class _Deriver:
         self.steps: list[Step] = []
         self.program: list[tuple[sympy.Symbol, sympy.Expr]] = []
         self.forms: dict[sympy.Symbol, tuple[sympy.Expr, ...]] = {}
+        # Indexes of the network's terms, so each local derivative looks only at the terms it concerns
+        # and the whole derivation stays linear in the number of weights.
+        self.terms_with: dict[str, list[tuple[Unit, sympy.Expr]]] = {}   # parameter -> (unit, term)
+        self.terms_fed_by: dict[str, list[tuple[Unit, sympy.Expr]]] = {}  # unit -> (downstream unit, term)
+        for unit in network.units:
+            for connection in unit.connections:
+                term = connection.weight.symbol * connection.source_symbol
+                self.terms_with.setdefault(connection.weight.name, []).append((unit, term))
+                self.terms_fed_by.setdefault(connection.source, []).append((unit, term))
+            if unit.bias:
+                self.terms_with.setdefault(unit.bias.name, []).append((unit, unit.bias.symbol))
 
     def add(self, section, kind, subject, layer, lhs, forms, definition, numbers=None, notes=()) -> sympy.Expr:
         value = evaluate(definition, self.values, what=f"{kind.replace('_', ' ')} of {subject}")
@@ -189,8 +200,9 @@ class _Deriver:
             self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (definition,), definition)
             return
         terms, pieces = [], []
-        for downstream in following.units:
-            local = calculus.differentiate(downstream.net_definition, unit.out)
+        for downstream in _units_in_order(self.terms_fed_by.get(unit.name, [])):
+            local = sympy.Add(*[calculus.differentiate(term, unit.out)
+                                for user, term in self.terms_fed_by[unit.name] if user is downstream])
             if local != 0:
                 delta = quantity("delta", downstream.name)
                 terms.append(delta * local)
@@ -234,10 +246,7 @@ class _Deriver:
                      notes=notes)
 
     def parameters_last_used_in(self, layer: Layer) -> list[Parameter]:
-        lowest: dict[str, int] = {}
-        for unit in self.network.units:
-            for parameter in self.uses_of(unit):
-                lowest[parameter.name] = min(lowest.get(parameter.name, unit.layer), unit.layer)
+        lowest = {name: min(unit.layer for unit, _ in uses) for name, uses in self.terms_with.items()}
         ordered = [c.weight for unit in layer.units for c in unit.connections] + [u.bias for u in layer.units if u.bias]
         seen, result = set(), []
         for parameter in ordered:
@@ -246,13 +255,10 @@ class _Deriver:
                 result.append(parameter)
         return result
 
-    @staticmethod
-    def uses_of(unit: Unit) -> list[Parameter]:
-        return [c.weight for c in unit.connections] + ([unit.bias] if unit.bias else [])
-
     def gradient(self, parameter: Parameter) -> None:
-        uses = [(unit, calculus.differentiate(unit.net_definition, parameter.symbol))
-                for unit in self.network.units if parameter in self.uses_of(unit)]
+        terms = self.terms_with[parameter.name]
+        uses = [(unit, sympy.Add(*[calculus.differentiate(term, parameter.symbol) for user, term in terms if user is unit]))
+                for unit in _units_in_order(terms)]
         uses = [(unit, local) for unit, local in uses if local != 0]
         deltas = [quantity("delta", unit.name) for unit, _ in uses]
         locals_ = [quantity("dnet/dparam", unit.name, parameter.name) for unit, _ in uses]
@@ -301,6 +307,14 @@ class _Deriver:
         network = self.network
         return ({u.net for u in network.units} | {u.out for u in network.units}
                 | set(network.loss_terms) | {network.loss})
+
+
+def _units_in_order(pairs: list[tuple[Unit, sympy.Expr]]) -> list[Unit]:
+    """Return the distinct units of (unit, term) pairs, in order of first appearance."""
+    seen: dict[str, Unit] = {}
+    for unit, _ in pairs:
+        seen.setdefault(unit.name, unit)
+    return list(seen.values())
 
 
 def _activation_variable() -> sympy.Symbol:

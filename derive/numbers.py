@@ -23,7 +23,7 @@ class EvaluationError(DeriveError):
 
 def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value") -> sympy.Expr:
     """Return the value of `expression` at `values`: a Rational when exact, else a Float of PRECISION digits."""
-    result = expression.xreplace(dict(values))
+    result = expression.xreplace(values if isinstance(values, dict) else dict(values))
     if not result.is_Rational:
         result = result.evalf(PRECISION)
     if result.free_symbols:

@@ -25,9 +25,9 @@ LANGUAGES = ("en",)
 
 def template_root() -> Path:
     """Return the directory of the built-in templates (inside the installed package, or the source tree)."""
-    source_tree = Path(__file__).resolve().parents[2] / "templates"
-    if source_tree.is_dir():
-        return source_tree
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates" / "i18n").is_dir():
+        return checkout / "templates"
     return Path(str(resources.files("derive.templates")))
 
 
