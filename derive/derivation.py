@@ -13,6 +13,7 @@ from typing import Mapping
 import sympy
 
 from . import calculus
+from .functions import X
 from .network import Layer, Network, Parameter, Unit, quantity
 from .numbers import PRECISION, evaluate
 
@@ -213,7 +214,7 @@ class _Deriver:
         self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (written,), sympy.Add(*terms))
 
     def unit_delta(self, unit: Unit, layer: Layer) -> None:
-        formula, x = layer.activation.formula, _activation_variable()
+        formula, x = layer.activation.formula, X
         derivative = calculus.differentiate(formula, x).xreplace({x: unit.net})
         in_output = calculus.derivative_in_output(formula, x)
         forms = (derivative,) + ((in_output.xreplace({calculus.OUTPUT: unit.out}),) if in_output is not None else ())
@@ -315,11 +316,6 @@ def _units_in_order(pairs: list[tuple[Unit, sympy.Expr]]) -> list[Unit]:
     for unit, _ in pairs:
         seen.setdefault(unit.name, unit)
     return list(seen.values())
-
-
-def _activation_variable() -> sympy.Symbol:
-    from .functions import X
-    return X
 
 
 def derive(network_or_spec, verify: bool = False) -> Derivation:
