@@ -288,7 +288,7 @@ class _Deriver:
                          parameter.symbol - eta * quantity("dE/d", parameter.name))
             else:
                 self.add("update", "update", parameter.name, None, lhs, (parameter.symbol,), parameter.symbol,
-                         numbers=None, notes=("not_updated",))
+                         notes=("not_updated",))
 
     def after(self) -> None:
         updated = {p.symbol: self.values[quantity("new", p.name)] for p in self.network.parameters}
