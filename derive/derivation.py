@@ -14,7 +14,7 @@ import sympy
 
 from . import calculus
 from .functions import X
-from .network import Layer, Network, Parameter, Unit, quantity
+from .network import Layer, Network, Parameter, Unit, describe, quantity
 from .numbers import PRECISION, evaluate
 
 
@@ -83,7 +83,8 @@ class Derivation:
     """The whole worked example as data. Documents are views of it (see :meth:`render`).
 
     `program` lists every computed quantity with the expression that defines it
-    from quantities before it: forward, loss, backward and updates, in order.
+    from quantities before it: forward, loss, backward, updates, and the forward pass
+    with the updated parameters (quantities 'after:…'), in order.
     It is what numeric training compiles.
     """
 
@@ -291,18 +292,19 @@ class _Deriver:
                          notes=("not_updated",))
 
     def after(self) -> None:
-        updated = {p.symbol: self.values[quantity("new", p.name)] for p in self.network.parameters}
-        values = {**self.values, **updated}
-        for symbol, definition in [entry for entry in self.program if entry[0] in self.forward_symbols()]:
-            values[symbol] = evaluate(definition, values, what=f"{symbol.name} after the update")
+        """Append the forward pass with the updated parameters to the program, and its figures to the steps."""
+        forward = self.forward_symbols()
+        renamed = {symbol: quantity("after", describe(symbol).kind, *describe(symbol).subjects) for symbol in forward}
+        renamed.update({p.symbol: quantity("new", p.name) for p in self.network.parameters})
+        for symbol, definition in [entry for entry in self.program if entry[0] in forward]:
+            lhs, definition = renamed[symbol], definition.xreplace(renamed)
+            self.values[lhs] = evaluate(definition, self.values, what=f"{symbol.name} after the update")
+            self.program.append((lhs, definition))
         for unit in self.network.units:
             lhs = quantity("after", "out", unit.name)
-            self.values[quantity("after", "net", unit.name)] = values[unit.net]
-            self.values[lhs] = values[unit.out]
-            self.steps.append(Step("after", "after_out", unit.name, unit.layer, lhs, (), None, values[unit.out]))
+            self.steps.append(Step("after", "after_out", unit.name, unit.layer, lhs, (), None, self.values[lhs]))
         lhs = quantity("after", "E")
-        self.values[lhs] = values[self.network.loss]
-        self.steps.append(Step("after", "after_loss", "E", None, lhs, (), None, values[self.network.loss]))
+        self.steps.append(Step("after", "after_loss", "E", None, lhs, (), None, self.values[lhs]))
 
     def forward_symbols(self) -> set[sympy.Symbol]:
         network = self.network

@@ -143,7 +143,7 @@ class Notation:
             return plus(self._parameter(subjects[0], latex))
         if kind == "after":
             if subjects[0] == "E":
-                return plus(loss)
+                return plus(sub("E", unit(subjects[1])) if len(subjects) > 1 else loss)
             return plus(sub(word(subjects[0]), unit(subjects[1])))
         # A formula's own variable (x, o, t): written as a name.
         return latex_name(symbol.name) if latex else text_name(symbol.name)
