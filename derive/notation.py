@@ -67,7 +67,7 @@ class Notation:
 
     def _parameter(self, name: str, latex: bool) -> str:
         if self.style == "index":
-            placed = self._index_parameters().get(name)
+            placed = self.index_parameters().get(name)
             if placed:
                 base, indices = placed
                 if latex:
@@ -76,7 +76,7 @@ class Notation:
                 return f"{base}_{''.join(indices) if all(len(i) == 1 for i in indices) else ','.join(indices)}"
         return latex_name(name) if latex else text_name(name)
 
-    def _index_parameters(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+    def index_parameters(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Return parameter name -> (w or b, unit numbers) for parameters used in exactly one place."""
         numbers, uses, placed = self._numbers(), {}, {}
         for unit in self.network.units:

@@ -21,11 +21,12 @@ class EvaluationError(DeriveError):
     """A quantity that has no finite real value at the sample (ln 0, division by zero, ...)."""
 
 
-def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value") -> sympy.Expr:
-    """Return the value of `expression` at `values`: a Rational when exact, else a Float of PRECISION digits."""
+def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value",
+             precision: int = PRECISION) -> sympy.Expr:
+    """Return the value of `expression` at `values`: a Rational when exact, else a Float of `precision` digits."""
     result = expression.xreplace(values if isinstance(values, dict) else dict(values))
     if not result.is_Rational:
-        result = result.evalf(PRECISION)
+        result = result.evalf(precision)
     if result.free_symbols:
         missing = ", ".join(sorted(s.name for s in result.free_symbols))
         raise EvaluationError(f"{what} depends on quantities without a value: {missing}")

@@ -14,6 +14,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from ..functions import ACTIVATIONS
 from ..notation import Notation
 from ..numbers import format_number
 
@@ -45,6 +46,19 @@ class _Settings:
         self.digits = digits
         self.exact = exact
 
+    def function_name(self, expr, latex: bool) -> str | None:
+        """Return how an applied function of ours is named: activation:<layer>, call:<name>, derivative:<…>."""
+        if not isinstance(expr, AppliedUndef):
+            return None
+        kind, _, what = expr.func.__name__.partition(":")
+        if kind not in ("activation", "call", "derivative"):
+            return None
+        if what.startswith("layer:") or what.isdigit():
+            name = self.notation.activation(int(what.split(":")[-1]), latex)
+        else:
+            name = ACTIVATIONS[what][1 if latex else 2]
+        return name + "'" if kind == "derivative" else name
+
     def number(self, symbol) -> str | None:
         if symbol not in self.values:
             return None
@@ -66,9 +80,8 @@ class MathLatexPrinter(LatexPrinter):
         return self.our.notation.latex(expr)
 
     def _print_Function(self, expr, exp=None):
-        if isinstance(expr, AppliedUndef) and expr.func.__name__.startswith("activation:"):
-            layer = int(expr.func.__name__.split(":")[1])
-            name = self.our.notation.activation(layer, latex=True)
+        name = self.our.function_name(expr, latex=True)
+        if name is not None:
             body = rf"{name}\left({self._print(expr.args[0])}\right)"
             return body if exp is None else rf"{body}^{{{exp}}}"
         return super()._print_Function(expr, exp)
@@ -92,9 +105,9 @@ class MathTextPrinter(StrPrinter):
         return self.our.notation.text(expr)
 
     def _print_Function(self, expr):
-        if isinstance(expr, AppliedUndef) and expr.func.__name__.startswith("activation:"):
-            layer = int(expr.func.__name__.split(":")[1])
-            return f"{self.our.notation.activation(layer, latex=False)}({self._print(expr.args[0])})"
+        name = self.our.function_name(expr, latex=False)
+        if name is not None:
+            return f"{name}({self._print(expr.args[0])})"
         return super()._print_Function(expr)
 
     def _print_Mul(self, expr):

@@ -1,0 +1,341 @@
+"""Judging claims against a Derivation: correct, incorrect, undecided or unreadable, and why.
+
+A number is judged to the precision the student wrote it with. A formula is
+judged as a function of the network's inputs, targets, parameters and
+learning rate: first numerically, at the sample and at random points near it
+(30 digits), then, where it is quick, proved equal by SymPy. A wrong claim is
+matched against the library of classic mistakes (:mod:`derive.check.mistakes`).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Iterable
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from .. import calculus, program
+from ..derivation import Derivation
+from ..functions import X, activation
+from ..numbers import EvaluationError, PRECISION, evaluate
+from .budget import OutOfTime, time_limit
+from .mistakes import Variant, variants
+from .parse import Claim, ClaimError, ClaimTooLarge, Part, parse_claim
+from .vocabulary import Vocabulary
+
+POINTS = 24               # random points a formula must agree at
+POINT_PRECISION = 30      # digits at the random points
+CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
+CLAIM_BUDGET = 5.0        # seconds for one claim
+EXACT_BUDGET = 0.5        # seconds for the symbolic proof of one formula
+MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
+_AGREE = sympy.Float("1e-14")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The classic mistake that reproduces a wrong claim, and the value it gives."""
+
+    mistake: str
+    details: tuple[tuple[str, str], ...]
+    value: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one claim.
+
+    `verdict` is correct, incorrect, undecided or unreadable. `method` says how
+    it was decided: symbolic, numeric (agreement at `points` random points),
+    number (to `tolerance`, the precision written) or carried_forward.
+    `consistent` marks a wrong number that follows correctly from the
+    student's own earlier wrong numbers.
+    """
+
+    claim: str
+    verdict: str
+    quantity: sympy.Symbol | None = None
+    parts: tuple[Part, ...] = ()
+    expected: tuple[sympy.Expr, ...] = ()
+    expected_value: sympy.Expr | None = None
+    method: str | None = None
+    points: int = 0
+    tolerance: sympy.Expr | None = None
+    diagnosis: Diagnosis | None = None
+    consistent: bool = False
+    carried_value: sympy.Expr | None = None
+    message: str | None = None
+    position: int | None = None
+    hint: str | None = None
+    student: str | None = None
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    correct: bool | None
+    method: str | None = None
+    points: int = 0
+    tolerance: sympy.Expr | None = None
+    message: str | None = None
+
+
+def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
+    return abs(a - b) <= _AGREE * (abs(a) + abs(b)) + sympy.Float("1e-25")
+
+
+def expand_calls(expression: sympy.Expr, derivation: Derivation) -> sympy.Expr:
+    """Return `expression` with our display functions (σ(x), f'(net_U)) replaced by their formulas."""
+    layers = derivation.network.layers
+
+    def formula(applied):
+        kind, _, what = applied.func.__name__.partition(":")
+        if kind not in ("call", "derivative"):
+            return applied
+        chosen = layers[int(what.split(":")[1]) - 1].activation if what.startswith("layer:") else activation(what)
+        body = chosen.formula if kind == "call" else calculus.differentiate(chosen.formula, X)
+        return body.xreplace({X: applied.args[0]})
+
+    return expression.replace(lambda e: isinstance(e, AppliedUndef), formula)
+
+
+class Judge:
+    """Judges claims about one derivation. Work shared between claims (random points, mistakes) is cached."""
+
+    def __init__(self, derivation: Derivation, rel_tol: float | None = None, points: int = POINTS, seed: int = 0):
+        self.derivation = derivation
+        self.vocabulary = Vocabulary(derivation.network)
+        self.definitions = dict(derivation.program)
+        self.given = derivation.network.given_values()
+        self.rel_tol = None if rel_tol is None else sympy.Float(rel_tol, PRECISION)
+        self.count, self.seed = points, seed
+        self.steps = {step.lhs: step for step in derivation.steps}
+        self._points: list[dict] | None = None
+        self._variants: list[Variant] | None = None
+        self._variant_values: dict = {}
+        self._exact: dict = {}
+
+    # shared work ------------------------------------------------------------------
+    def points(self) -> list[dict]:
+        """Return the values of every quantity at random points near the sample (drawn once, seeded)."""
+        if self._points is None:
+            rng, self._points = random.Random(self.seed), []
+            for _ in range(self.count * 3):
+                if len(self._points) == self.count:
+                    break
+                given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
+                         for s, v in self.given.items()}
+                try:
+                    self._points.append(program.run(self.derivation.program, given, precision=POINT_PRECISION))
+                except EvaluationError:
+                    continue
+        return self._points
+
+    def variants(self) -> list[Variant]:
+        if self._variants is None:
+            self._variants = variants(self.derivation)
+        return self._variants
+
+    def variant_value(self, index: int, symbol: sympy.Symbol, point: int | None = None) -> sympy.Expr | None:
+        """Return `symbol` under variant `index`, at the sample (point None) or at a random point."""
+        key = (index, symbol, point)
+        if key not in self._variant_values:
+            given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
+            precision = PRECISION if point is None else POINT_PRECISION
+            try:
+                values = program.run(self.derivation.program, given, self.variants()[index].replaced, [symbol],
+                                     precision)
+                self._variant_values[key] = values.get(symbol)
+            except EvaluationError:
+                self._variant_values[key] = None
+        return self._variant_values[key]
+
+    # judging ---------------------------------------------------------------------
+    def judge(self, text: str, carried: dict | None = None, student: str | None = None) -> Verdict:
+        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers."""
+        try:
+            with time_limit(CLAIM_BUDGET):
+                return self._judge(text, carried or {}, student)
+        except ClaimTooLarge as error:
+            return Verdict(text, "undecided", message=error.message, position=error.position, student=student)
+        except ClaimError as error:
+            return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint,
+                           student=student)
+        except (OutOfTime, RecursionError):
+            return Verdict(text, "undecided", message=f"could not decide within {CLAIM_BUDGET:g} s", student=student)
+
+    def judge_all(self, texts: Iterable[str], carry_forward: bool = False, student: str | None = None) -> list[Verdict]:
+        """Return the verdicts on a student's claims, in order; with `carry_forward`, errors are carried."""
+        carried: dict = {}
+        verdicts = []
+        for text in texts:
+            verdict = self.judge(text, carried if carry_forward else None, student)
+            if carry_forward and verdict.verdict == "incorrect" and verdict.parts and verdict.parts[-1].is_number:
+                carried[verdict.quantity] = evaluate(verdict.parts[-1].expression, {})
+            verdicts.append(verdict)
+        return verdicts
+
+    def _judge(self, text: str, carried: dict, student: str | None) -> Verdict:
+        claim = parse_claim(text, self.vocabulary)
+        symbol = claim.quantity
+        if symbol not in self.derivation.values:
+            raise ClaimError(f"{text.split('=')[0].strip()} is not computed for this network", 1)
+        truth = self.derivation.values[symbol]
+        step = self.steps.get(symbol)
+        judgements = [self._judge_part(claim, part, truth) for part in claim.parts]
+        wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
+        undecided = next((j for j in judgements if j.correct is None), None)
+        verdict = "incorrect" if wrong is not None else "undecided" if undecided else "correct"
+        shown = judgements[wrong] if wrong is not None else undecided or judgements[-1]
+        diagnosis = consistent = carried_value = None
+        if wrong is not None:
+            diagnosis = self._diagnose(claim.parts[wrong], symbol, truth, judgements[wrong].tolerance)
+            last = claim.parts[-1]
+            if carried and last.is_number and all(j.correct is not False for j in judgements[:-1]):
+                carried_value = self._carried(last, symbol, truth, carried)
+                consistent = carried_value is not None
+        return Verdict(
+            text, verdict, symbol, claim.parts,
+            expected=step.forms if step else (), expected_value=truth,
+            method="carried_forward" if consistent else shown.method, points=shown.points,
+            tolerance=shown.tolerance, diagnosis=diagnosis, consistent=bool(consistent),
+            carried_value=carried_value, message=shown.message, student=student,
+        )
+
+    def _judge_part(self, claim: Claim, part: Part, truth: sympy.Expr) -> _Judgement:
+        expression = expand_calls(part.expression, self.derivation)
+        if part.is_number:
+            try:
+                value = evaluate(expression, {})
+            except EvaluationError:
+                return _Judgement(False, "number", message="the number has no real value")
+            tolerance = self._tolerance(part, truth)
+            return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance)
+        try:
+            at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
+        except EvaluationError:
+            return _Judgement(False, "numeric", message="the formula has no real value at the sample")
+        if not _close(at_sample, truth):
+            return _Judgement(False, "numeric", points=1)
+        for number, values in enumerate(self.points(), start=2):
+            try:
+                if not _close(evaluate(expression, values, precision=POINT_PRECISION), values[claim.quantity]):
+                    return _Judgement(False, "numeric", points=number)
+            except EvaluationError:
+                return _Judgement(False, "numeric", points=number)
+        if self._proved(expression, claim.quantity):
+            return _Judgement(True, "symbolic")
+        return _Judgement(True, "numeric", points=len(self.points()) + 1)
+
+    def _tolerance(self, part: Part, truth: sympy.Expr) -> sympy.Expr:
+        """The precision a number claim is held to: --rel-tol, else half a unit in the last place written."""
+        slack = sympy.Float("1e-12", PRECISION) * abs(truth) + sympy.Float("1e-40", PRECISION)
+        if self.rel_tol is not None:
+            return self.rel_tol * abs(truth) + slack
+        if part.literal is not None:
+            mantissa, _, exponent = part.literal.lower().lstrip("-").partition("e")
+            decimals = len(mantissa.partition(".")[2]) if "." in mantissa else None
+            if decimals is not None:
+                return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - decimals) + slack
+        if part.digits is not None:
+            return sympy.Rational(5) * sympy.Integer(10) ** (-part.digits) * abs(truth) + slack
+        return slack
+
+    # symbolic proof --------------------------------------------------------------------
+    def _proved(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
+        """Return True when SymPy shows expression == symbol's definition quickly; False when it cannot."""
+        key = (expression, symbol)
+        if key not in self._exact:
+            self._exact[key] = False
+            try:
+                with time_limit(EXACT_BUDGET):
+                    for keep_nets in (True, False):
+                        left, right = self._expanded(expression, keep_nets), self._expanded(symbol, keep_nets)
+                        if sympy.count_ops(left) + sympy.count_ops(right) > MAX_EXACT_OPS:
+                            continue
+                        difference = left - right
+                        if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
+                            self._exact[key] = True
+                            break
+            except (OutOfTime, RecursionError):
+                pass
+        return self._exact[key]
+
+    def _expanded(self, expression: sympy.Expr, keep_nets: bool) -> sympy.Expr:
+        """Return `expression` with every quantity replaced by its definition (nets kept as variables if asked)."""
+        replace = {s: d for s, d in self.definitions.items() if not (keep_nets and s.name.startswith("net:"))}
+        for _ in range(len(self.definitions) + 1):
+            expanded = expression.xreplace(replace)
+            if expanded == expression:
+                break
+            expression = expanded
+        return expression
+
+    # mistakes and carried errors ---------------------------------------------------------
+    def _diagnose(self, part: Part, symbol: sympy.Symbol, truth: sympy.Expr, tolerance) -> Diagnosis | None:
+        """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity."""
+        expression = expand_calls(part.expression, self.derivation)
+        try:
+            claimed = evaluate(expression, self.derivation.values)
+        except EvaluationError:
+            return None
+        found = []
+        for index, variant in enumerate(self.variants()):
+            value = self.variant_value(index, symbol)
+            if value is None:
+                continue
+            if part.is_number:
+                matches = abs(value - truth) > tolerance and abs(value - claimed) <= tolerance
+            else:
+                matches = not _close(value, truth) and _close(value, claimed) and all(
+                    self._agrees_at(expression, index, symbol, point) for point in range(CONFIRM_POINTS))
+            if matches:
+                found.append((self._distance(symbol, variant), index, Diagnosis(variant.mistake, variant.details, value)))
+        return min(found, key=lambda entry: entry[:2])[2] if found else None
+
+    def _distance(self, symbol: sympy.Symbol, variant: Variant) -> int:
+        """Return how many definitions lie between `symbol` and the nearest one `variant` replaces."""
+        frontier, seen, distance = [symbol], {symbol}, 0
+        while frontier:
+            if any(s in variant.replaced for s in frontier):
+                return distance
+            following = []
+            for s in frontier:
+                for used in self.definitions.get(s, sympy.Integer(0)).free_symbols:
+                    if used not in seen:
+                        seen.add(used)
+                        following.append(used)
+            frontier, distance = following, distance + 1
+        return distance
+
+    def _agrees_at(self, expression: sympy.Expr, index: int, symbol: sympy.Symbol, point: int) -> bool:
+        expected = self.variant_value(index, symbol, point)
+        try:
+            return expected is not None and _close(evaluate(expression, self.points()[point], precision=POINT_PRECISION),
+                                                   expected)
+        except EvaluationError:
+            return False
+
+    def _carried(self, part: Part, symbol: sympy.Symbol, truth: sympy.Expr, carried: dict) -> sympy.Expr | None:
+        """Return the value recomputed from the student's earlier numbers, when the claim follows from them.
+
+        No credit when the recomputed value equals the true one (nothing was
+        carried), is zero, or equals one of the carried numbers (a copy, not
+        a computation).
+        """
+        try:
+            value = program.run(self.derivation.program, self.given, carried, [symbol])[symbol]
+        except (EvaluationError, ValueError):
+            return None
+        tolerance = self._tolerance(part, value)
+        claimed = evaluate(part.expression, {})
+        trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
+        if abs(value - truth) <= tolerance or trivial or abs(value - claimed) > tolerance:
+            return None
+        return value
+
+
+def check(derivation: Derivation, claims: Iterable[str], carry_forward: bool = False,
+          rel_tol: float | None = None) -> list[Verdict]:
+    """Return the verdicts on `claims` (one student's, in order) about `derivation`."""
+    return Judge(derivation, rel_tol).judge_all(claims, carry_forward)

@@ -1,0 +1,207 @@
+"""The library of classic backpropagation mistakes, each a transformation of the true derivation.
+
+A mistake is a function from a Derivation to its variants: each variant
+replaces a few definitions of the derivation's program (δ without f′, the
+sign of ∂E/∂out flipped, ...). Running the program with those definitions
+(:func:`derive.program.run`) gives the figure a student making that mistake
+would get, on any network. Nothing here knows an answer; adding a mistake is
+adding one function to MISTAKES, and its explanation to the message catalogue
+(key ``mistake_<name>``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import sympy
+
+from ..derivation import Derivation
+from ..network import quantity
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of making a mistake: the definitions it replaces, and details for the explanation."""
+
+    mistake: str
+    replaced: dict = field(hash=False)
+    details: tuple[tuple[str, str], ...] = ()
+
+
+def _definitions(derivation: Derivation) -> dict:
+    return dict(derivation.program)
+
+
+def _hidden_layers(derivation: Derivation):
+    """Yield (layer, next layer) for every layer that feeds another."""
+    layers = derivation.network.layers
+    return zip(layers[:-1], layers[1:])
+
+
+def _terms(expression: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """Return the part of a sum made of the terms that contain `symbol`."""
+    return sympy.Add(*[term for term in sympy.Add.make_args(expression) if term.has(symbol)])
+
+
+def _per_layer(derivation: Derivation, mistake: str, change: Callable, details=()) -> Iterator[Variant]:
+    """Yield the variant of `mistake` made in each layer, then made in every layer.
+
+    `change(unit)` returns the definitions the mistake replaces for one unit.
+    A mistake in one layer is what a formula claim shows (it uses the true
+    values of the other layers); a mistake everywhere is what a student's
+    own chain of numbers shows.
+    """
+    everywhere, layers = {}, 0
+    for layer in derivation.network.layers:
+        replaced = {}
+        for unit in layer.units:
+            replaced.update(change(unit))
+        if replaced:
+            layers += 1
+            everywhere.update(replaced)
+            yield Variant(mistake, replaced, tuple(details) + (("layer", str(layer.index)),))
+    if layers > 1:
+        yield Variant(mistake, everywhere, tuple(details))
+
+
+def derivative_left_out(derivation: Derivation) -> Iterator[Variant]:
+    """δ = ∂E/∂out: the activation derivative f′(net) forgotten."""
+    yield from _per_layer(derivation, "derivative_left_out",
+                          lambda unit: {quantity("delta", unit.name): quantity("dE/dout", unit.name)})
+
+
+def sign_flipped(derivation: Derivation) -> Iterator[Variant]:
+    """∂E/∂out of the output units with the wrong sign: (t − o) in place of (o − t)."""
+    definitions = _definitions(derivation)
+    symbols = [quantity("dE/dout", u.name) for u in derivation.network.output_layer.units]
+    yield Variant("sign_flipped", {s: -definitions[s] for s in symbols})
+
+
+def net_for_out(derivation: Derivation) -> Iterator[Variant]:
+    """net where out belongs: ∂E/∂w = δ·net of the source unit."""
+    definitions, units = _definitions(derivation), derivation.network.units
+    swap = {u.out: u.net for u in units}
+
+    def change(unit):
+        gradients = [quantity("dE/d", c.weight.name) for c in unit.connections]
+        return {s: definitions[s].xreplace(swap) for s in gradients if definitions[s].xreplace(swap) != definitions[s]}
+
+    yield from _per_layer(derivation, "net_for_out", change)
+
+
+def out_for_net(derivation: Derivation) -> Iterator[Variant]:
+    """out where net belongs: f′ evaluated at out, or the out-form of f′ (out(1 − out)) fed net."""
+    definitions = _definitions(derivation)
+    steps = {step.subject: step for step in derivation.section("backward") if step.kind == "activation_derivative"}
+
+    def at_out(unit):
+        step = steps.get(unit.name)
+        return {step.lhs: definitions[step.lhs].xreplace({unit.net: unit.out})} if step else {}
+
+    def output_form_at_net(unit):
+        step = steps.get(unit.name)
+        return {step.lhs: step.forms[-1].xreplace({unit.out: unit.net})} if step and len(step.forms) > 1 else {}
+
+    yield from _per_layer(derivation, "out_for_net", at_out, (("form", "derivative_at_out"),))
+    yield from _per_layer(derivation, "out_for_net", output_form_at_net, (("form", "output_form_at_net"),))
+
+
+def transposed_weights(derivation: Derivation) -> Iterator[Variant]:
+    """Hidden δ_j built with w_jk in place of w_kj (the weight matrix read the wrong way round)."""
+    definitions = _definitions(derivation)
+    for layer, following in _hidden_layers(derivation):
+        matrix = [[c.weight.symbol for c in unit.connections] for unit in following.units]
+        rows, columns = len(matrix), len(matrix[0]) if matrix else 0
+        if rows < 2 or rows != columns:
+            continue
+        swap = {matrix[a][b]: matrix[b][a] for a in range(rows) for b in range(columns)}
+        replaced = {quantity("dE/dout", u.name): definitions[quantity("dE/dout", u.name)].xreplace(swap)
+                    for u in layer.units}
+        yield Variant("transposed_weights", replaced, (("layer", str(layer.index)),))
+
+
+def sum_left_out(derivation: Derivation) -> Iterator[Variant]:
+    """Hidden δ_j with one term δ_k·w_kj only, the sum over k forgotten (one variant per k)."""
+    definitions = _definitions(derivation)
+    for layer, following in _hidden_layers(derivation):
+        if len(following.units) < 2:
+            continue
+        for kept in following.units:
+            delta = quantity("delta", kept.name)
+            replaced = {quantity("dE/dout", u.name): _terms(definitions[quantity("dE/dout", u.name)], delta)
+                        for u in layer.units}
+            yield Variant("sum_left_out", replaced, (("kept", kept.name),))
+
+
+def loss_scaled(derivation: Derivation) -> Iterator[Variant]:
+    """The ½ of the loss dropped (everything doubled) or applied twice (everything halved)."""
+    definitions = _definitions(derivation)
+    symbols = [quantity("E", u.name) for u in derivation.network.output_layer.units]
+    symbols += [quantity("dE/dout", u.name) for u in derivation.network.output_layer.units]
+    for name, factor in (("half_dropped", 2), ("half_doubled", sympy.Rational(1, 2))):
+        yield Variant(name, {s: factor * definitions[s] for s in symbols})
+
+
+def _updates(derivation: Derivation, build: Callable) -> dict:
+    network = derivation.network
+    return {quantity("new", p.name): build(p.symbol, network.learning_rate, quantity("dE/d", p.name))
+            for p in network.parameters if p.trainable}
+
+
+def update_added(derivation: Derivation) -> Iterator[Variant]:
+    """p⁺ = p + η·∂E/∂p: a step up the gradient."""
+    yield Variant("update_added", _updates(derivation, lambda p, eta, gradient: p + eta * gradient))
+
+
+def learning_rate_left_out(derivation: Derivation) -> Iterator[Variant]:
+    """p⁺ = p − ∂E/∂p: the learning rate forgotten."""
+    yield Variant("learning_rate_left_out", _updates(derivation, lambda p, eta, gradient: p - gradient))
+
+
+def updated_weights_in_hidden_delta(derivation: Derivation) -> Iterator[Variant]:
+    """Hidden δ computed with the following layer's weights already updated."""
+    definitions, replaced = _definitions(derivation), {}
+    for layer, following in _hidden_layers(derivation):
+        new = {c.weight.symbol: quantity("new", c.weight.name) for u in following.units for c in u.connections
+               if c.weight.trainable}
+        for unit in layer.units:
+            symbol = quantity("dE/dout", unit.name)
+            replaced[symbol] = definitions[symbol].xreplace(new)
+    if replaced:
+        yield Variant("updated_weights_in_hidden_delta", replaced)
+
+
+def shared_not_summed(derivation: Derivation) -> Iterator[Variant]:
+    """The gradient of a parameter used by several units (a shared bias) taken from one unit only."""
+    definitions, uses = _definitions(derivation), {}
+    for unit in derivation.network.units:
+        for parameter in [c.weight for c in unit.connections] + ([unit.bias] if unit.bias else []):
+            uses.setdefault(parameter.name, {})[unit.name] = None
+    for name, units in uses.items():
+        if len(units) < 2:
+            continue
+        symbol = quantity("dE/d", name)
+        for kept in units:
+            yield Variant("shared_not_summed", {symbol: _terms(definitions[symbol], quantity("delta", kept))},
+                          (("parameter", name), ("kept", kept)))
+
+
+# In the order they are tried: the first variant that reproduces a claim names its mistake.
+MISTAKES: tuple[Callable[[Derivation], Iterator[Variant]], ...] = (
+    derivative_left_out,
+    sign_flipped,
+    net_for_out,
+    out_for_net,
+    transposed_weights,
+    sum_left_out,
+    loss_scaled,
+    update_added,
+    learning_rate_left_out,
+    updated_weights_in_hidden_delta,
+    shared_not_summed,
+)
+
+
+def variants(derivation: Derivation) -> list[Variant]:
+    """Return every variant of every mistake for this derivation, in the order they are tried."""
+    return [variant for mistake in MISTAKES for variant in mistake(derivation) if variant.replaced]

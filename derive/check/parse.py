@@ -1,0 +1,321 @@
+"""Claim text -> Claim: parsed by our own LALR grammar (claims.lark), built into SymPy directly.
+
+Student text is untrusted. It is never evaluated: the parse tree is walked
+(without recursion, so nesting cannot exhaust the stack) and each node becomes
+a SymPy object from a whitelist; names resolve only to the network's own
+symbols (:mod:`derive.check.vocabulary`). Work is bounded before SymPy sees
+anything: length, nesting depth, and the size of numbers a power can make.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import lark
+import sympy
+from lark.visitors import Transformer_NonRecursive
+
+from ..formula import FUNCTIONS
+from ..functions import ACTIVATIONS
+from ..network import describe
+from .vocabulary import ClaimError, Vocabulary, Written
+
+MAX_LENGTH = 4000      # characters in one claim
+MAX_DEPTH = 60         # nesting of the expression built
+MAX_EXPONENT = 64      # largest numeric exponent
+MAX_NUMBER_BITS = 20000  # largest exact number a power may produce
+
+
+class ClaimTooLarge(ClaimError):
+    """A claim within the grammar but beyond the work we allow: judged 'undecided', not 'unreadable'."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One right-hand side of a claim: the expression as written, and the precision of its numbers."""
+
+    expression: sympy.Expr
+    literal: str | None = None      # the number as written, when the part is one number
+    digits: int | None = None       # fewest significant digits among its decimal numbers
+
+    @property
+    def is_number(self) -> bool:
+        return not self.expression.free_symbols
+
+
+@dataclass(frozen=True)
+class Claim:
+    """QUANTITY = part (= part ...): the quantity symbol claimed, and what it is claimed to equal."""
+
+    text: str
+    quantity: sympy.Symbol
+    parts: tuple[Part, ...]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", maybe_placeholders=False)
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """∂name, waiting for the fraction bar that makes it a derivative."""
+
+    written: Written
+
+
+def _position(token: lark.Token) -> int:
+    return token.start_pos + 1
+
+
+def _canonical_function(text: str) -> str:
+    name = text.lstrip("\\")
+    return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log"}.get(name, name)
+
+
+def _significant_digits(literal: str) -> int | None:
+    """Return the significant digits of a decimal number as written (None for an integer: taken as exact)."""
+    mantissa = literal.lower().split("e")[0]
+    if "." not in mantissa:
+        return None
+    digits = mantissa.replace(".", "").lstrip("0")
+    return max(len(digits), 1)
+
+
+class _Builder(Transformer_NonRecursive):
+    """Parse tree -> SymPy, one whitelisted construction per grammar rule."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        super().__init__()
+        self.vocabulary = vocabulary
+
+    # values ----------------------------------------------------------------
+    def value(self, item) -> sympy.Expr:
+        if isinstance(item, Written):
+            return self.vocabulary.resolve(item)
+        if isinstance(item, _Partial):
+            raise ClaimError(f"∂{item.written.text} needs a fraction bar", item.written.position)
+        return item
+
+    def number(self, children):
+        return sympy.Rational(str(children[0]))
+
+    def name(self, children):
+        base, *subscripts = children
+        text = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}.get(str(base), str(base))
+        return Written(text, tuple(part for s in subscripts for part in s), _position(base))
+
+    def base(self, children):  # \mathrm{net}
+        return children[1]
+
+    def subscript(self, children):
+        parts = []
+        for child in children:
+            if isinstance(child, lark.Token) and child.type == "ROMAN":
+                continue
+            text = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}.get(str(child), str(child))
+            if text not in (",", "_"):
+                parts.append(text)
+        return tuple(parts)
+
+    def subscript_item(self, children):
+        return children[-1]
+
+    # arithmetic ------------------------------------------------------------
+    def add(self, children):
+        return self.value(children[0]) + self.value(children[2])
+
+    def subtract(self, children):
+        return self.value(children[0]) - self.value(children[2])
+
+    def multiply(self, children):
+        return self.value(children[0]) * self.value(children[2])
+
+    def divide(self, children):
+        return self._quotient(children[0], children[2], children[1])
+
+    def fraction(self, children):
+        return self._quotient(children[1], children[2], children[0])
+
+    def _quotient(self, top, bottom, token):
+        if isinstance(top, _Partial) and isinstance(bottom, _Partial):
+            return self.vocabulary.derivative(top.written, bottom.written)
+        denominator = self.value(bottom)
+        if denominator == 0:
+            raise ClaimError("division by zero", _position(token))
+        return self.value(top) / denominator
+
+    def juxtapose(self, children):
+        left, right = children
+        if isinstance(left, Written) and left.text == "d" and isinstance(right, Written):
+            return _Partial(right)  # "d E / d w5" written with spaces
+        return self.value(left) * self.value(right)
+
+    def negate(self, children):
+        return -self.value(children[1])
+
+    def positive(self, children):
+        return self.value(children[1])
+
+    def power(self, children):
+        return self._power(self.value(children[0]), self.value(children[2]), children[1])
+
+    def superscript(self, children):
+        return self._power(self.value(children[0]), sympy.Integer("²³".index(str(children[1])) + 2), children[1])
+
+    def _power(self, base, exponent, token):
+        if exponent.is_number:
+            if not exponent.is_real or abs(exponent) > MAX_EXPONENT:
+                raise ClaimTooLarge(f"exponent larger than {MAX_EXPONENT}", _position(token))
+            if base.is_Rational and exponent.is_Rational:
+                bits = max(int(base.p).bit_length(), int(base.q).bit_length())
+                if bits * abs(exponent) > MAX_NUMBER_BITS:
+                    raise ClaimTooLarge("number too large to work with", _position(token))
+        return base ** exponent
+
+    def updated(self, children):
+        item = children[0]
+        if not isinstance(item, Written):
+            raise ClaimError("only a name can be marked as updated (⁺)", _position(children[1]))
+        return Written(item.base, item.subscripts, item.position, updated=True)
+
+    # functions and derivatives -------------------------------------------------
+    def call(self, children):
+        token, *arguments = children
+        name = _canonical_function(str(token))
+        arguments = [self.value(a) for a in arguments]
+        if name in ACTIVATIONS and not isinstance(FUNCTIONS.get(name, (None, None))[1], sympy.FunctionClass):
+            if len(arguments) != 1:
+                raise ClaimError(f"{name}() takes one argument", _position(token))
+            return sympy.Function(f"call:{name}")(arguments[0])
+        arity, build = FUNCTIONS[name]
+        if len(arguments) != arity:
+            raise ClaimError(f"{name}() takes {arity} argument(s), got {len(arguments)}", _position(token))
+        return build(*arguments)
+
+    def root(self, children):
+        return sympy.sqrt(self.value(children[1]))
+
+    def derivative_call(self, children):
+        head, prime, argument = children
+        argument = self.value(argument)
+        if isinstance(head, lark.Token):  # sigmoid'(x), σ'(x), tanh'(x)
+            name = _canonical_function(str(head))
+            if name not in ACTIVATIONS:
+                raise ClaimError(f"{name}' is not an activation derivative derive knows", _position(head))
+            return sympy.Function(f"derivative:{name}")(argument)
+        return sympy.Function(f"derivative:layer:{self._layer_of(argument, head)}")(argument)
+
+    def _layer_of(self, argument, head: Written) -> int:
+        """The layer whose activation f'(…) means: the unit's, for f'(net_U); the only one, otherwise."""
+        network = self.vocabulary.network
+        if argument.is_Symbol and describe(argument).kind == "net":
+            layer = self.vocabulary.units[describe(argument).subjects[0]].layer
+        else:
+            names = {layer.activation.name for layer in network.layers}
+            if len(names) != 1:
+                raise ClaimError(f"{head.text}'(…) is ambiguous here", head.position,
+                                 "write f'(net_U) so the unit's activation is known")
+            layer = 1
+        if network.layers[layer - 1].activation.layer_wise:
+            raise ClaimError("a softmax unit has no single f'(net)", head.position,
+                             "write the softmax derivative out, e.g. out_k (1 - out_k)")
+        return layer
+
+    def partial(self, children):
+        return _Partial(children[1])
+
+    def derivative(self, children):
+        token, bottom = children
+        top = Written("E", (), _position(token))
+        return self.vocabulary.derivative(top, bottom)
+
+
+def _depth(expression: sympy.Basic) -> int:
+    deepest, stack = 0, [(expression, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((arg, depth + 1) for arg in node.args)
+    return deepest
+
+
+def _numbers(tree) -> list[str]:
+    if isinstance(tree, lark.Token):
+        return [str(tree)] if tree.type == "NUMBER" else []
+    return [str(token) for token in tree.scan_values(lambda t: isinstance(t, lark.Token) and t.type == "NUMBER")]
+
+
+def _literal(tree) -> str | None:
+    """Return the number as written when a part is just one (signed) number."""
+    sign = ""
+    while isinstance(tree, lark.Tree) and tree.data in ("negate", "positive"):
+        sign += "-" if tree.data == "negate" else ""
+        tree = tree.children[1]
+    if isinstance(tree, lark.Tree) and tree.data == "number":
+        return ("-" if len(sign) % 2 else "") + str(tree.children[0])
+    return None
+
+
+def _build(builder: _Builder, tree):
+    try:
+        return builder.transform(tree)
+    except lark.exceptions.VisitError as error:
+        raise error.orig_exc from None
+
+
+def parse_claim(text: str, vocabulary: Vocabulary) -> Claim:
+    """Return the Claim `text` makes about the network of `vocabulary`.
+
+    Raises ClaimError (unreadable: with position and hint) or ClaimTooLarge.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ClaimError("empty claim", None, "write QUANTITY = EXPRESSION, e.g. delta_o1 = 0.1385")
+    if len(text) > MAX_LENGTH:
+        raise ClaimTooLarge(f"claim longer than {MAX_LENGTH} characters")
+    try:
+        tree = _parser().parse(text)
+    except lark.UnexpectedInput as error:
+        raise _unreadable(text, error) from None
+    sides = [child for child in tree.children if not isinstance(child, lark.Token)]
+    builder = _Builder(vocabulary)
+    quantity = _build(builder, sides[0])
+    if isinstance(quantity, Written):
+        quantity = vocabulary.resolve(quantity)
+    if not isinstance(quantity, sympy.Symbol):
+        raise ClaimError("the left side must be one quantity", 1,
+                         "e.g. net_h1, out_o1, E, delta_o1, dE/dw5, w5_new, E_new")
+    parts = []
+    for side in sides[1:]:
+        expression = builder.value(_build(builder, side))
+        if _depth(expression) > MAX_DEPTH:
+            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+        digits = [d for d in map(_significant_digits, _numbers(side)) if d is not None]
+        parts.append(Part(expression, _literal(side), min(digits) if digits else None))
+    return Claim(text, quantity, tuple(parts))
+
+
+def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:
+    position = getattr(error, "pos_in_stream", None)
+    position = position + 1 if isinstance(position, int) else None
+    if isinstance(error, lark.UnexpectedCharacters):
+        character = text[error.pos_in_stream]
+        if character == "\\":
+            command = re.match(r"\\[A-Za-z]*", text[error.pos_in_stream:]).group(0)
+            return ClaimError(f"LaTeX command {command} is not part of the claim language", position,
+                              "use \\frac, \\cdot, \\times, \\left( \\right), \\delta, \\eta, \\sigma, \\exp, \\ln")
+        return ClaimError(f"unexpected character {character!r}", position,
+                          "a claim is QUANTITY = EXPRESSION with + - * / ^ and parentheses")
+    if isinstance(error, lark.UnexpectedEOF) or getattr(error, "token", None) is not None and error.token.type == "$END":
+        return ClaimError("the claim ends too early", len(text) + 1,
+                          "every = needs an expression on both sides, every ( its )")
+    token = getattr(error, "token", None)
+    found = repr(str(token)) if token is not None else "input"
+    hint = "a claim is QUANTITY = EXPRESSION" if "EQUALS" in getattr(error, "expected", ()) else \
+        "check the brackets and operators around this point"
+    return ClaimError(f"unexpected {found}", position, hint)

@@ -1,0 +1,137 @@
+"""The names a claim may use for one network, and the quantity symbols they stand for.
+
+A name reaches here as the parser saw it: a base ("net", "delta", "w5", "E")
+and its subscripts ("h1"; "total"; "h1", "i1" for w_{h1,i1}). Each resolves to a
+symbol of :mod:`derive.network`, so a claim is written in the same symbols as
+the derivation it is judged against.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from ..formula import CONSTANTS
+from ..network import Network, quantity
+from ..notation import Notation
+
+UNIT_KINDS = {"net": "net", "out": "out", "delta": "delta", "target": "target", "t": "target"}
+UPDATED_WORDS = ("new",)
+TOTAL_WORDS = ("total",)
+
+
+class ClaimError(Exception):
+    """A claim that cannot be read: a message, the 1-based position in the claim, and a hint."""
+
+    def __init__(self, message: str, position: int | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.position, self.hint = message, position, hint
+
+
+@dataclass(frozen=True)
+class Written:
+    """A name as written: base, subscripts, where it starts, and whether it was marked as updated."""
+
+    base: str
+    subscripts: tuple[str, ...]
+    position: int
+    updated: bool = False
+
+    @property
+    def text(self) -> str:
+        return "_".join((self.base,) + self.subscripts)
+
+
+class Vocabulary:
+    """Resolves written names to the symbols of one network."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.parameters = {p.name: p for p in network.parameters}
+        self.inputs = dict(network.inputs)
+        self.units = {unit.name: unit for unit in network.units}
+        self.outputs = {unit.name for unit in network.output_layer.units}
+        notation = Notation(network, "index")
+        self.input_numbers = {str(n): name for n, (name, _) in enumerate(network.inputs, start=1)}
+        self.unit_numbers = {str(unit.number): unit.name for unit in network.units}
+        # w_{41} and w_{4,1} in the index notation of the documents, for parameters used in one place only.
+        self.index_parameters = {}
+        for name, (base, indices) in notation.index_parameters().items():
+            self.index_parameters[(base, "".join(indices))] = name
+            self.index_parameters[(base, ",".join(indices))] = name
+
+    # ------------------------------------------------------------------
+    def resolve(self, written: Written) -> sympy.Expr:
+        """Return the symbol for a written name (or the constant e or pi), or raise ClaimError with a hint."""
+        if written.text in CONSTANTS and not written.updated:
+            return CONSTANTS[written.text]
+        subscripts, updated = list(written.subscripts), written.updated
+        if subscripts and subscripts[-1].lower() in UPDATED_WORDS:
+            subscripts, updated = subscripts[:-1], True
+        symbol = self._lookup(written.base, tuple(subscripts))
+        if symbol is None:
+            raise ClaimError(f"unknown name {written.text!r}", written.position, self.hint())
+        return self._updated(symbol, written) if updated else symbol
+
+    def _lookup(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
+        for candidate in ("_".join((base,) + subscripts), base + "".join(subscripts)):
+            if candidate in self.parameters:
+                return self.parameters[candidate].symbol
+            if candidate in self.inputs:
+                return self.inputs[candidate]
+        if base in UNIT_KINDS and subscripts:
+            unit = self._unit("_".join(subscripts))
+            if unit is not None and (UNIT_KINDS[base] != "target" or unit in self.outputs):
+                return quantity(UNIT_KINDS[base], unit)
+        if base == "E":
+            if not subscripts or subscripts == ("total",):
+                return self.network.loss
+            unit = self._unit("_".join(subscripts))
+            if unit in self.outputs:
+                return quantity("E", unit)
+        if base == "eta" and not subscripts:
+            return self.network.learning_rate
+        if base == "x" and len(subscripts) == 1 and subscripts[0] in self.input_numbers:
+            return self.inputs[self.input_numbers[subscripts[0]]]
+        if base in ("w", "b") and subscripts:
+            key = (base, ",".join(subscripts)) if len(subscripts) > 1 else (base, subscripts[0])
+            if key in self.index_parameters:
+                return self.parameters[self.index_parameters[key]].symbol
+        return None
+
+    def _unit(self, text: str) -> str | None:
+        if text in self.units:
+            return text
+        return self.unit_numbers.get(text)
+
+    def _updated(self, symbol: sympy.Symbol, written: Written) -> sympy.Symbol:
+        kind, *subjects = symbol.name.split(":")
+        if kind == "param":
+            return quantity("new", *subjects)
+        if kind in ("net", "out", "E"):
+            return quantity("after", kind, *subjects)
+        raise ClaimError(f"{written.text!r} has no value after the update", written.position,
+                         "only parameters, net, out and E have one")
+
+    def derivative(self, top: Written, bottom: Written) -> sympy.Symbol:
+        """Return the symbol of ∂top/∂bottom: dE/dP, dE/dout_U, dE/dnet_U (= δ_U) or dout_U/dnet_U."""
+        numerator, denominator = self.resolve(top), self.resolve(bottom)
+        kind, *subjects = denominator.name.split(":")
+        if numerator == self.network.loss:
+            if kind == "param":
+                return quantity("dE/d", *subjects)
+            if kind == "out":
+                return quantity("dE/dout", *subjects)
+            if kind == "net":
+                return quantity("delta", *subjects)
+        if numerator.name == f"out:{subjects[0] if subjects else ''}" and kind == "net":
+            return quantity("dout/dnet", *subjects)
+        raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
+                         "use ∂E/∂ of a parameter, an out or a net, or ∂out_U/∂net_U")
+
+    def hint(self) -> str:
+        """Return a short list of the names this network knows."""
+        units = list(self.units)
+        examples = [f"{kind}_{units[0]}" for kind in ("net", "out", "delta")] if units else []
+        names = list(self.inputs) + list(self.parameters)[:6] + examples
+        return "names here include " + ", ".join(names) + ", target_U, E, eta"
