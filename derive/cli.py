@@ -13,9 +13,11 @@ from .derivation import derive as derive_network
 from .errors import DeriveError
 from .notation import STYLES
 from .render import FORMATS
+from .render.report import REPORT_FORMATS
 from .spec import load
 
 EXTENSIONS = {".md": "md", ".tex": "tex", ".json": "json", ".txt": "text"}
+REPORT_EXTENSIONS = {".md": "md", ".json": "json", ".txt": "text"}
 
 
 class InputError(click.ClickException):
@@ -92,6 +94,51 @@ def run(spec, format_, output, digits, exact, notation, verify, template_dir):
         write_atomically(output, document)
     if verify and derivation.verified is False:
         raise click.ClickException("self-check failed: some gradients disagree")
+
+
+@cli.command()
+@click.argument("spec")
+@click.option("--claim", "claims", multiple=True, metavar="CLAIM",
+              help='A claim such as "delta_o1 = (out_o1 - t_o1) out_o1 (1 - out_o1)"; repeat for more.')
+@click.option("--claims", "claims_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A YAML/JSON file: a list of claims, or lists grouped by student id.")
+@click.option("-f", "--format", "format_", type=click.Choice(list(REPORT_FORMATS)), default=None,
+              help="Report format (default: from the -o extension, else text).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file (atomically) instead of standard output.")
+@click.option("--carry-forward", is_flag=True,
+              help="Also judge each number against the value recomputed from the student's earlier numbers.")
+@click.option("--rel-tol", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="Relative tolerance for numbers (default: the precision each number is written with).")
+@click.option("--digits", type=click.IntRange(1, 40), default=9, show_default=True,
+              help="Significant digits of the expected values shown.")
+def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits):
+    """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
+
+    A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
+    README for the claim language. Exit code 0 when every claim is correct, 1
+    when any is not, 2 for an unreadable SPEC or claims file.
+    """
+    from .check import claims_from_data, load_claims, mark
+    from .render.report import render_report
+    if not claims and claims_file is None:
+        raise InputError("give at least one --claim, or --claims FILE")
+    if format_ is None:
+        format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
+    try:
+        derivation = derive_network(load(resolve_spec(spec)))
+        grouped = load_claims(claims_file) if claims_file is not None else {}
+        if claims:
+            grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
+        report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
+        document = render_report(report, format_, digits=digits)
+    except DeriveError as error:
+        raise InputError(str(error)) from None
+    if output is None:
+        click.echo(document, nl=not document.endswith("\n"))
+    else:
+        write_atomically(output, document)
+    sys.exit(0 if report.passed else 1)
 
 
 @cli.command(name="examples")

@@ -130,10 +130,7 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if not 1 <= digits <= 40:
         raise RenderError("digits must be between 1 and 40")
-    root = Path(template_dir) if template_dir else template_root()
-    if not root.is_dir():
-        raise RenderError(f"template directory {str(root)!r} does not exist")
-    messages = _messages(root, lang)
+    root = template_directory(template_dir)
     writer = _Writer(derivation, latex=format != "text", digits=digits, exact=exact, notation=notation)
     network = derivation.network
     context = {
@@ -144,14 +141,18 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
         "eq": writer.equation,
         "math": writer.math,
         "number": writer.number,
-        "_": lambda key, **fields: messages[key].format(**fields) if fields else messages[key],
+        "_": translator(root, lang),
         "backward": _backward_groups(derivation),
         "notation": notation,
         "zip": zip,
         "standalone": standalone,
         "data": _json_document(derivation, writer) if format == "json" else None,
     }
-    name = f"{format}/derivation.{FORMATS[format]}.j2"
+    return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
+
+
+def render_template(root: Path, format: str, name: str, context: dict) -> str:
+    """Return template `name` (under `root`, else built in) rendered with `context`; errors are RenderError."""
     try:
         template = _environment(root, format).get_template(name)
     except jinja2.TemplateNotFound:
@@ -162,6 +163,20 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
         return template.render(**context)
     except jinja2.TemplateError as error:
         raise RenderError(f"template {name}: {error}") from None
+
+
+def template_directory(template_dir: str | Path | None) -> Path:
+    """Return the directory templates are read from: `template_dir`, or the built-in one."""
+    root = Path(template_dir) if template_dir else template_root()
+    if not root.is_dir():
+        raise RenderError(f"template directory {str(root)!r} does not exist")
+    return root
+
+
+def translator(root: Path, lang: str):
+    """Return _(key, **fields): the message `key` of language `lang`, with its fields filled in."""
+    messages = _messages(root, lang)
+    return lambda key, **fields: messages[key].format(**fields) if fields else messages[key]
 
 
 def _json_document(derivation, writer: _Writer) -> dict:

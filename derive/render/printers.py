@@ -40,11 +40,23 @@ def text_number(text: str) -> str:
 
 
 class _Settings:
-    def __init__(self, notation: Notation, values: Mapping | None, digits: int, exact: bool):
+    def __init__(self, notation: Notation, values: Mapping | None, digits: int, exact: bool,
+                 decimals: bool = False):
         self.notation = notation
         self.values = values or {}
         self.digits = digits
         self.exact = exact
+        self.decimals = decimals
+
+    def decimal(self, expr) -> str | None:
+        """Return a rational with a finite decimal expansion as that decimal (7/20 → 0.35), when asked to."""
+        if not self.decimals or expr.q <= 10:
+            return None
+        q = int(expr.q)
+        for prime in (2, 5):
+            while q % prime == 0:
+                q //= prime
+        return format_number(expr, 40) if q == 1 else None
 
     def function_name(self, expr, latex: bool) -> str | None:
         """Return how an applied function of ours is named: activation:<layer>, call:<name>, derivative:<…>."""
@@ -68,9 +80,14 @@ class _Settings:
 class MathLatexPrinter(LatexPrinter):
     """LaTeX with our notation; with values, numbers in place of symbols, joined by \\cdot."""
 
-    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False):
+    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False,
+                 decimals: bool = False):
         super().__init__({"order": "none", "mul_symbol": "dot" if values else None, "fold_short_frac": False})
-        self.our = _Settings(notation, values, digits, exact)
+        self.our = _Settings(notation, values, digits, exact, decimals)
+
+    def _print_Rational(self, expr):
+        decimal = self.our.decimal(expr)
+        return latex_number(decimal) if decimal is not None else super()._print_Rational(expr)
 
     def _print_Symbol(self, expr, style="plain"):
         number = self.our.number(expr)
@@ -90,12 +107,22 @@ class MathLatexPrinter(LatexPrinter):
         return latex_number(format_number(expr, self.our.digits))
 
 
+def _unevaluated(product) -> bool:
+    """Return True for a product with no number factor (flattening it keeps its value and its signs)."""
+    return not any(factor.is_number for factor in product.args)
+
+
 class MathTextPrinter(StrPrinter):
     """Plain Unicode text with our notation; with values, numbers in place of symbols."""
 
-    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False):
+    def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False,
+                 decimals: bool = False):
         super().__init__({"order": "none"})
-        self.our = _Settings(notation, values, digits, exact)
+        self.our = _Settings(notation, values, digits, exact, decimals)
+
+    def _print_Rational(self, expr):
+        decimal = self.our.decimal(expr)
+        return text_number(decimal) if decimal is not None else super()._print_Rational(expr)
 
     def _print_Symbol(self, expr):
         number = self.our.number(expr)
@@ -111,6 +138,11 @@ class MathTextPrinter(StrPrinter):
         return super()._print_Function(expr)
 
     def _print_Mul(self, expr):
+        # A product written unevaluated may hold products: print it flat, a·b·c, not a·(b·c).
+        factors = [f for factor in expr.args for f in (factor.args if factor.is_Mul and _unevaluated(factor)
+                                                        else (factor,))]
+        if len(factors) != len(expr.args):
+            expr = sympy.Mul(*factors, evaluate=False)
         return super()._print_Mul(expr).replace("*", "·")
 
     def _print_Pow(self, expr, rational=False):

@@ -1,0 +1,107 @@
+"""Reports of `derive check`: each verdict written out (claim as read, expected, how decided, mistake).
+
+Like the derivation documents, this only formats: the verdicts are data from
+:mod:`derive.check`, the sentences come from the message catalogue.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..notation import Notation
+from ..numbers import format_number, to_float
+from . import render_template, template_directory, translator
+from .printers import MathLatexPrinter, MathTextPrinter
+
+REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
+
+
+class _VerdictWriter:
+    def __init__(self, derivation, _, digits: int):
+        notation = Notation(derivation.network)
+        self.latex = MathLatexPrinter(notation, decimals=True)
+        self.text = MathTextPrinter(notation, decimals=True)
+        self._, self.digits = _, digits
+
+    def claim(self, verdict, printer) -> str | None:
+        if verdict.quantity is None:
+            return None
+        parts = [p.literal if p.literal is not None else printer.doprint(p.expression) for p in verdict.parts]
+        return " = ".join([printer.doprint(verdict.quantity)] + parts)
+
+    def method(self, verdict) -> str | None:
+        _ = self._
+        if verdict.verdict in ("unreadable", "undecided") and verdict.method is None:
+            return verdict.message
+        if verdict.method == "carried_forward":
+            return _("method_carried_forward", value=self.number(verdict.carried_value))
+        if verdict.method == "symbolic":
+            return _("method_symbolic")
+        if verdict.method == "number":
+            key = "method_number" if verdict.verdict == "correct" else "method_number_differs"
+            return _(key, tolerance=format_number(verdict.tolerance, 2))
+        if verdict.method == "numeric":
+            if verdict.verdict == "correct":
+                return _("method_numeric", points=verdict.points - 1)
+            return _("method_numeric_differs" if verdict.points <= 1 else "method_numeric_differs_elsewhere")
+        return verdict.message
+
+    def number(self, value) -> str | None:
+        return None if value is None else format_number(value, self.digits)
+
+    def diagnosis(self, verdict) -> dict | None:
+        diagnosis = verdict.diagnosis
+        if diagnosis is None:
+            return None
+        details = dict(diagnosis.details)
+        return {"mistake": diagnosis.mistake, "explanation": self._(f"mistake_{diagnosis.mistake}", **details),
+                "details": details, "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
+
+    def view(self, verdict) -> dict:
+        """Return one verdict as plain data: what the report templates and the JSON show."""
+        expected = verdict.expected[-1] if verdict.expected else None
+        return {
+            "claim": verdict.claim,
+            "student": verdict.student,
+            "quantity": self.text.doprint(verdict.quantity) if verdict.quantity is not None else None,
+            "read_as": self.claim(verdict, self.text),
+            "read_as_latex": self.claim(verdict, self.latex),
+            "verdict": verdict.verdict,
+            "consistent": verdict.consistent,
+            "expected": self.text.doprint(expected) if expected is not None else None,
+            "expected_latex": self.latex.doprint(expected) if expected is not None else None,
+            "expected_value": to_float(verdict.expected_value) if verdict.expected_value is not None else None,
+            "expected_value_text": self.number(verdict.expected_value),
+            "method": verdict.method,
+            "method_detail": self.method(verdict),
+            "diagnosis": self.diagnosis(verdict),
+            "position": verdict.position,
+            "message": verdict.message,
+            "hint": verdict.hint,
+        }
+
+
+def report_data(report, lang: str = "en", digits: int = 9, template_dir=None) -> dict:
+    """Return the report as JSON-ready data: every claim's verdict, and a summary per student."""
+    _ = translator(template_directory(template_dir), lang)
+    writer = _VerdictWriter(report.derivation, _, digits)
+    data = {"claims": [writer.view(v) for v in report.verdicts], "passed": report.passed}
+    if report.grouped:
+        data["students"] = {str(student): report.summary(verdicts) for student, verdicts in report.students()}
+    else:
+        data["summary"] = report.summary(report.verdicts)
+    return data
+
+
+def render_report(report, format: str = "text", lang: str = "en", digits: int = 9, template_dir=None) -> str:
+    """Return the report of `derive check` in `format` (text, md or json)."""
+    root = template_directory(template_dir)
+    data = report_data(report, lang, digits, template_dir)
+    if format == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    groups = []
+    for student, verdicts in report.students():
+        views = [view for view in data["claims"] if view["student"] == student]
+        groups.append({"student": student, "claims": views, "summary": report.summary(verdicts)})
+    context = {"_": translator(root, lang), "groups": groups, "report": report, "count": len(report.verdicts)}
+    return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)
