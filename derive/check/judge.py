@@ -125,11 +125,20 @@ class Judge:
                     break
                 given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
                          for s, v in self.given.items()}
+                self._keep_target_sum(given)
                 try:
                     self._points.append(program.run(self.derivation.program, given, precision=POINT_PRECISION))
                 except EvaluationError:
                     continue
         return self._points
+
+    def _keep_target_sum(self, given: dict) -> None:
+        """Keep Σ targets = 1 at the random points when the sample has it: the derivation may rely on it."""
+        targets = self.derivation.network.targets
+        if sum(self.given[t] for t in targets) == 1:
+            total = sum(given[t] for t in targets)
+            for target in targets:
+                given[target] = given[target] / total
 
     def variants(self) -> list[Variant]:
         if self._variants is None:
