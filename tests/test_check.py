@@ -384,3 +384,15 @@ def test_cli_claims_file_by_student(tmp_path):
     assert "alice" in text.output and "2 of 2 correct" in text.output
     md = runner.invoke(cli, ["check", "classic", "--claims", str(claims), "--format", "md"])
     assert "updated" in md.output  # the named mistake, explained
+
+
+def test_readme_sample_report_is_what_derive_prints(tmp_path):
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Checking a hand derivation")[1]
+    claims_yaml = section.split("```yaml\n")[1].split("```")[0]
+    report = section.split("The text report for that file:\n\n```\n")[1].split("```")[0]
+    (tmp_path / "claims.yaml").write_text(claims_yaml, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", str(tmp_path / "claims.yaml")])
+    assert result.exit_code == 1
+    assert result.output.strip() == report.strip()

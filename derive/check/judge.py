@@ -346,5 +346,8 @@ class Judge:
 
 def check(derivation: Derivation, claims: Iterable[str], carry_forward: bool = False,
           rel_tol: float | None = None) -> list[Verdict]:
-    """Return the verdicts on `claims` (one student's, in order) about `derivation`."""
+    """Return the verdicts on `claims` (one student's, in order) about `derivation` (or a Spec)."""
+    if not isinstance(derivation, Derivation):
+        from ..derivation import derive
+        derivation = derive(derivation)
     return Judge(derivation, rel_tol).judge_all(claims, carry_forward)
