@@ -26,6 +26,7 @@ MAX_LENGTH = 4000      # characters in one claim
 MAX_DEPTH = 60         # nesting of the expression built
 MAX_EXPONENT = 64      # largest numeric exponent
 MAX_NUMBER_BITS = 20000  # largest exact number a power may produce
+MAX_DECIMAL_EXPONENT = 300  # 1e300 is the largest number written in e-notation
 
 
 class ClaimTooLarge(ClaimError):
@@ -76,6 +77,14 @@ def _canonical_function(text: str) -> str:
     return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log"}.get(name, name)
 
 
+def _word(token: lark.Token) -> str:
+    """Return a name as a word: δ and \\delta are delta, η and \\eta are eta."""
+    return _GREEK_WORDS.get(str(token), str(token))
+
+
+_GREEK_WORDS = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}
+
+
 def _significant_digits(literal: str) -> int | None:
     """Return the significant digits of a decimal number as written (None for an integer: taken as exact)."""
     mantissa = literal.lower().split("e")[0]
@@ -101,25 +110,21 @@ class _Builder(Transformer_NonRecursive):
         return item
 
     def number(self, children):
-        return sympy.Rational(str(children[0]))
+        token = children[0]
+        _, _, exponent = str(token).lower().partition("e")
+        if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+            raise ClaimTooLarge(f"number {str(token)[:20]!r} too large or too small to work with", _position(token))
+        return sympy.Rational(str(token))
 
     def name(self, children):
         base, *subscripts = children
-        text = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}.get(str(base), str(base))
-        return Written(text, tuple(part for s in subscripts for part in s), _position(base))
+        return Written(_word(base), tuple(part for s in subscripts for part in s), _position(base))
 
     def base(self, children):  # \mathrm{net}
         return children[1]
 
     def subscript(self, children):
-        parts = []
-        for child in children:
-            if isinstance(child, lark.Token) and child.type == "ROMAN":
-                continue
-            text = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}.get(str(child), str(child))
-            if text not in (",", "_"):
-                parts.append(text)
-        return tuple(parts)
+        return tuple(_word(child) for child in children)
 
     def subscript_item(self, children):
         return children[-1]
