@@ -7,11 +7,14 @@ the format lays them out.
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import jinja2
+import latex2mathml.converter
+import markupsafe
 import yaml
 
 from ..errors import RenderError
@@ -19,8 +22,7 @@ from ..notation import Notation
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
 from ..numbers import format_number, to_float
 
-FORMATS = {"md": "md", "tex": "tex", "text": "txt", "json": "json"}
-LANGUAGES = ("en",)
+FORMATS = {"md": "md", "tex": "tex", "html": "html", "text": "txt", "json": "json"}
 
 
 def template_root() -> Path:
@@ -84,6 +86,16 @@ def tex_text(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(character, character) for character in str(text))
 
 
+def mathml(latex: str, display: bool = False) -> str:
+    """Return LaTeX mathematics as MathML, which browsers lay out without any script or network access."""
+    return latex2mathml.converter.convert(latex, display="block" if display else "inline")
+
+
+def languages(root: Path | None = None) -> list[str]:
+    """Return the languages with a message catalogue (templates/i18n/<lang>.yaml)."""
+    return sorted(p.stem for p in ((root or template_root()) / "i18n").glob("*.yaml"))
+
+
 def _messages(root: Path, lang: str) -> dict[str, str]:
     path = root / "i18n" / f"{lang}.yaml"
     if not path.is_file():
@@ -104,6 +116,8 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
                                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                                      autoescape=False, **options)
     environment.filters["tex_text"] = tex_text
+    environment.filters["ord"] = ord
+    environment.filters["mathml"] = mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     return environment
 
@@ -117,23 +131,43 @@ def _backward_groups(derivation) -> list[dict]:
 
 
 def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = False, notation: str = "named",
-           lang: str = "en", template_dir: str | Path | None = None, standalone: bool = True) -> str:
-    """Return the document for `derivation` in `format` ('md', 'tex', 'text' or 'json').
+           lang: str = "en", template_dir: str | Path | None = None, standalone: bool = True,
+           diagram_file: str | None = None, edge_labels: str = "weights", unit_values: bool = False) -> str:
+    """Return the document for `derivation` in `format` (md, tex, html, text or json).
 
     `digits` significant digits are shown (the computation keeps full
     precision); `exact` writes rational values as fractions; `notation` is
-    'named' or 'index'; `template_dir` replaces the built-in templates (any
-    template it lacks falls back to the built-in one); `standalone` (tex only)
-    gives a complete document rather than a body to include.
+    'named' or 'index'; `lang` picks the message catalogue (en, zh, ...);
+    `template_dir` replaces the built-in templates (any template it lacks
+    falls back to the built-in one); `standalone` (tex only) gives a complete
+    document rather than a body to include. The network diagram is TikZ in
+    tex, inline SVG in html, and in md a link to `diagram_file` (an SVG file
+    written beside it, see :func:`render_diagram`); its edges carry
+    `edge_labels` (weights, values, gradients, updated, none), its units their
+    net and out with `unit_values`.
     """
     if format not in FORMATS:
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if not 1 <= digits <= 40:
         raise RenderError("digits must be between 1 and 40")
     root = template_directory(template_dir)
+    context = document_context(derivation, root, format, digits=digits, exact=exact, notation=notation, lang=lang,
+                               edge_labels=edge_labels, unit_values=unit_values)
+    context.update(standalone=standalone, diagram_file=diagram_file,
+                   data=_json_document(derivation, context["w"]) if format == "json" else None)
+    return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
+
+
+def document_context(derivation, root: Path, format: str, *, digits: int = 9, exact: bool = False,
+                     notation: str = "named", lang: str = "en", edge_labels: str = "weights",
+                     unit_values: bool = False) -> dict:
+    """Return what every document template of a derivation is given: writer, messages, diagram, ..."""
+    from .diagram import layout
+    if lang not in languages(root) and lang not in languages():
+        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
     writer = _Writer(derivation, latex=format != "text", digits=digits, exact=exact, notation=notation)
     network = derivation.network
-    context = {
+    return {
         "d": derivation,
         "network": network,
         "spec": network.spec,
@@ -142,13 +176,23 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
         "math": writer.math,
         "number": writer.number,
         "_": translator(root, lang),
+        "phrase": phraser(root, lang),
+        "lang": lang,
         "backward": _backward_groups(derivation),
         "notation": notation,
         "zip": zip,
-        "standalone": standalone,
-        "data": _json_document(derivation, writer) if format == "json" else None,
+        "diagram": layout(derivation, writer.notation, edge_labels=edge_labels, unit_values=unit_values),
+        "marker": "arrow",
     }
-    return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
+
+
+def render_diagram(derivation, *, notation: str = "named", edge_labels: str = "weights", unit_values: bool = False,
+                   lang: str = "en", template_dir: str | Path | None = None) -> str:
+    """Return the network diagram as a standalone SVG file."""
+    root = template_directory(template_dir)
+    context = document_context(derivation, root, "md", notation=notation, lang=lang, edge_labels=edge_labels,
+                               unit_values=unit_values)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context)
 
 
 def render_template(root: Path, format: str, name: str, context: dict) -> str:
@@ -177,6 +221,25 @@ def translator(root: Path, lang: str):
     """Return _(key, **fields): the message `key` of language `lang`, with its fields filled in."""
     messages = _messages(root, lang)
     return lambda key, **fields: messages[key].format(**fields) if fields else messages[key]
+
+
+_ESCAPES = {"tex": tex_text, "html": lambda text: str(markupsafe.escape(text)), "none": str}
+
+
+def phraser(root: Path, lang: str):
+    """Return phrase(key, escape, **fields): a message whose prose is escaped for `escape` (tex, html,
+    none) while its fields, already written in that format (mathematics, say), go in as they are."""
+    messages = _messages(root, lang)
+
+    def phrase(key: str, escape: str, **fields) -> str:
+        written = []
+        for literal, field, _, _ in string.Formatter().parse(messages[key]):
+            written.append(_ESCAPES[escape](literal))
+            if field is not None:
+                written.append(str(fields[field]))
+        return "".join(written)
+
+    return phrase
 
 
 def _json_document(derivation, writer: _Writer) -> dict:
