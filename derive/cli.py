@@ -1,9 +1,13 @@
 """The command line: thin click commands over the library. Errors become one line and exit code 2."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,11 +16,15 @@ from . import examples
 from .derivation import derive as derive_network
 from .errors import DeriveError
 from .notation import STYLES
-from .render import FORMATS
+from .render import FORMATS, languages, render_diagram, render_sheet
+from .render.diagram import EDGE_LABELS
+from .render.pdf import compile_pdf
 from .render.report import REPORT_FORMATS
 from .spec import load
 
-EXTENSIONS = {".md": "md", ".tex": "tex", ".json": "json", ".txt": "text"}
+RUN_FORMATS = list(FORMATS) + ["pdf"]
+EXTENSIONS = {".md": "md", ".tex": "tex", ".html": "html", ".htm": "html", ".pdf": "pdf", ".json": "json",
+              ".txt": "text"}
 REPORT_EXTENSIONS = {".md": "md", ".json": "json", ".txt": "text"}
 
 
@@ -29,19 +37,27 @@ class InputError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, then rename it into place."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write `content` to `path` through a temporary file in the same directory, then rename it into place."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"{path}: the directory {directory} does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def resolve_spec(spec: str | None) -> Path:
@@ -59,22 +75,41 @@ def cli():
     """derive: turn a small neural network into a step-by-step backpropagation derivation."""
 
 
+def document_options(function):
+    """The options every document command shares: language, notation, digits, diagram labels."""
+    options = [
+        click.option("--digits", type=click.IntRange(1, 40), default=9, show_default=True,
+                     help="Significant digits shown (computation always uses 50)."),
+        click.option("--exact", is_flag=True, help="Show rational values as exact fractions."),
+        click.option("--notation", type=click.Choice(STYLES), default="named", show_default=True,
+                     help="named: net_{h1}, w_5; index: net_4, w_{41}."),
+        click.option("--lang", type=click.Choice(languages()), default="en", show_default=True,
+                     help="Language of the prose."),
+        click.option("--diagram-labels", type=click.Choice(EDGE_LABELS), default="values", show_default=True,
+                     help="What the diagram's arrows show: weight names, name = value, gradients, updated values."),
+        click.option("--unit-values", is_flag=True, help="Show each unit's net and out in the diagram."),
+        click.option("--round-steps", type=click.IntRange(0, 20), default=None, metavar="N",
+                     help="Round every intermediate value to N decimals before the next step uses it."),
+        click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Use templates from this directory (falls back to the built-in ones)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @cli.command()
 @click.argument("spec", required=False)
-@click.option("-f", "--format", "format_", type=click.Choice(list(FORMATS)), default=None,
-              help="Output format (default: from the -o extension, else md).")
+@click.option("-f", "--format", "format_", type=click.Choice(RUN_FORMATS), default=None,
+              help="Output format (default: from the -o extension, else md). pdf needs -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (atomically) instead of standard output.")
-@click.option("--digits", type=click.IntRange(1, 40), default=9, show_default=True,
-              help="Significant digits shown (computation always uses 50).")
-@click.option("--exact", is_flag=True, help="Show rational values as exact fractions.")
-@click.option("--notation", type=click.Choice(STYLES), default="named", show_default=True,
-              help="named: net_{h1}, w_5; index: net_4, w_{41}.")
+              help="Write to this file (atomically) instead of standard output; with md, the diagram "
+                   "goes to an .svg file beside it.")
 @click.option("--verify", is_flag=True,
               help="Check every gradient against the direct derivative and finite differences.")
-@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Use templates from this directory (falls back to the built-in ones).")
-def run(spec, format_, output, digits, exact, notation, verify, template_dir):
+@document_options
+def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_labels, unit_values, round_steps,
+        template_dir):
     """Derive one backpropagation step for SPEC and print the worked example.
 
     SPEC is a network file (YAML or JSON) or the name of a built-in example;
@@ -82,18 +117,69 @@ def run(spec, format_, output, digits, exact, notation, verify, template_dir):
     """
     if format_ is None:
         format_ = EXTENSIONS.get(output.suffix.lower(), "md") if output else "md"
+    if format_ == "pdf" and output is None:
+        raise InputError("PDF output needs -o FILE.pdf")
+    if verify and round_steps is not None:
+        raise InputError("--verify compares exact figures; it cannot be combined with --round-steps")
+    options = dict(digits=digits, exact=exact, notation=notation, lang=lang, template_dir=template_dir,
+                   edge_labels=diagram_labels, unit_values=unit_values)
     try:
-        derivation = derive_network(load(resolve_spec(spec)), verify=verify)
-        document = derivation.render(format_, digits=digits, exact=exact, notation=notation,
-                                     template_dir=template_dir)
+        derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
+        files = document_files(derivation, format_, output, options)
     except DeriveError as error:
         raise InputError(str(error)) from None
     if output is None:
+        document = files[0][1]
         click.echo(document, nl=not document.endswith("\n"))
     else:
-        write_atomically(output, document)
+        write_all(files)
     if verify and derivation.verified is False:
         raise click.ClickException("self-check failed: some gradients disagree")
+
+
+def document_files(derivation, format_: str, output: Path | None, options: dict) -> list[tuple[Path | None, object]]:
+    """Return [(path, text or bytes)] of a derivation's document: with md, also the diagram's SVG beside it."""
+    if format_ == "pdf":
+        return [(output, pdf_document(derivation.render("tex", **options), options["lang"]))]
+    if format_ == "md" and output is not None:
+        diagram = output.with_suffix(".svg")
+        svg = render_diagram(derivation, notation=options["notation"], edge_labels=options["edge_labels"],
+                             unit_values=options["unit_values"], lang=options["lang"],
+                             template_dir=options["template_dir"])
+        return [(output, derivation.render("md", diagram_file=diagram.name, **options)), (diagram, svg)]
+    return [(output, derivation.render(format_, **options))]
+
+
+def pdf_document(tex: str, lang: str) -> bytes:
+    """Return the PDF of a LaTeX document in `lang` (xelatex for Chinese, pdflatex otherwise)."""
+    return compile_pdf(tex, "xelatex" if lang == "zh" else "pdflatex")
+
+
+MANIFEST = ".derive-files"
+
+
+def write_all(files: list[tuple[Path, object]], manifest: Path | None = None) -> None:
+    """Write every file atomically, after checking that none would replace a file derive did not write.
+
+    The first file is the one the user named (-o FILE) and may be replaced.
+    Others (the SVG beside a Markdown file, a handout's files) are replaced
+    only if derive wrote them: listed in `manifest`, or an SVG of ours.
+    """
+    known = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest and manifest.is_file() else set()
+    for path, _ in files if manifest else files[1:]:
+        if path.exists() and path.name not in known and not _our_diagram(path):
+            raise InputError(f"{path} exists and was not written by derive; it is left alone (move it away)")
+    for path, content in files:
+        write_atomically(path, content)
+    if manifest:
+        write_atomically(manifest, "\n".join(sorted(known | {path.name for path, _ in files})) + "\n")
+
+
+def _our_diagram(path: Path) -> bool:
+    try:
+        return path.suffix == ".svg" and b'class="network"' in path.read_bytes()[:1024]
+    except OSError:
+        return False
 
 
 @cli.command()
@@ -139,6 +225,100 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
     else:
         write_atomically(output, document)
     sys.exit(0 if report.passed else 1)
+
+
+@cli.command()
+@click.argument("spec", required=False)
+@click.option("--ask", default="delta,gradient,update", show_default=True,
+              help="What the sheet asks for: kinds (net, out, E, delta, gradient, update) and/or quantities "
+                   "in the claim language (delta_h1, w5_new), comma-separated.")
+@click.option("-f", "--format", "format_", type=click.Choice(["pdf", "tex", "md", "html"]), default="pdf",
+              show_default=True, help="Format of the sheets and keys.")
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory to write into (created if needed).")
+@click.option("--variants", type=click.IntRange(1, 500), default=None,
+              help="Write this many sheets with different numbers (same network), each with its key, its "
+                   "network file and a row of the answer table.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the variants: same seed, same files.")
+@click.option("--decimals", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="Decimals of the numbers drawn for variants.")
+@document_options
+def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exact, notation, lang, diagram_labels,
+            unit_values, round_steps, template_dir):
+    """Write an exercise sheet and its answer key (the full worked derivation) for SPEC.
+
+    Files: sheet.EXT and key.EXT; with --variants N, sheet-01.EXT, key-01.EXT,
+    network-01.yaml, ... and answers.csv / answers.json (variant → every asked
+    quantity, named as `derive check` reads them).
+    """
+    from . import handout as handouts
+    options = dict(digits=digits, exact=exact, notation=notation, lang=lang, template_dir=template_dir)
+    try:
+        base = load(resolve_spec(spec))
+        with progress_bar(variants or 1, "deriving") as advance:
+            if variants is None:
+                derived = [(None, base, derive_network(base, round_steps=round_steps))]
+                advance(1)
+            else:
+                drawn = handouts.variants(base, variants, seed, decimals, round_steps, progress=advance)
+                derived = [(f"{index:0{max(2, len(str(variants)))}d}", s, d) for index, (s, d) in enumerate(drawn, start=1)]
+        asked = handouts.questions(derived[0][2], ask)
+        files = []
+        with progress_bar(len(derived), "writing") as advance:
+            for name, variant_spec, derivation in derived:
+                files += handout_files(derivation, asked, format_, name, options, diagram_labels, unit_values)
+                if name is not None:
+                    files.append((Path(f"network-{name}.yaml"), handouts.spec_yaml(variant_spec)))
+                advance(1)
+        if variants is not None:
+            rows = handouts.answer_rows([(name, d) for name, _, d in derived], asked)
+            files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
+                                                            "variants": rows}, indent=2) + "\n"))
+            files.append((Path("answers.csv"), answers_csv(rows)))
+    except DeriveError as error:
+        raise InputError(str(error)) from None
+    directory.mkdir(parents=True, exist_ok=True)
+    write_all([(directory / path, content) for path, content in files], manifest=directory / MANIFEST)
+    click.echo(f"wrote {len(files)} files to {directory}")
+
+
+def handout_files(derivation, asked, format_: str, name: str | None, options: dict, edge_labels: str,
+                  unit_values: bool) -> list[tuple[Path, object]]:
+    """Return the sheet and the key of one derivation, as (relative path, text or bytes)."""
+    suffix = f"-{name}" if name else ""
+    source = "tex" if format_ == "pdf" else format_
+    diagram = f"network{suffix}.svg" if format_ == "md" else None
+    sheet = render_sheet(derivation, asked, source, variant=name, diagram_file=diagram, notation=options["notation"],
+                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"])
+    key = derivation.render(source, answers=asked, variant=name, diagram_file=diagram, edge_labels=edge_labels,
+                            unit_values=unit_values, **options)
+    if format_ == "pdf":
+        sheet, key = pdf_document(sheet, options["lang"]), pdf_document(key, options["lang"])
+    extension = "pdf" if format_ == "pdf" else FORMATS[format_]
+    files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
+    if diagram:
+        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels="values",
+                                                    lang=options["lang"], template_dir=options["template_dir"])))
+    return files
+
+
+def answers_csv(rows: list[dict]) -> str:
+    """Return the answer table as CSV: one row per variant, one column per asked quantity."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+@contextmanager
+def progress_bar(length: int, label: str):
+    """Yield advance(n): a progress bar on a terminal (standard error), nothing otherwise."""
+    if length < 2 or not sys.stderr.isatty():
+        yield lambda steps=1: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield lambda steps=1: bar.update(1)
 
 
 @cli.command(name="examples")

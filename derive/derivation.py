@@ -15,7 +15,7 @@ import sympy
 from . import calculus
 from .functions import X
 from .network import Layer, Network, Parameter, Unit, describe, quantity
-from .numbers import PRECISION, evaluate
+from .numbers import PRECISION, evaluate, round_to
 
 
 def _product(*factors: sympy.Expr) -> sympy.Expr:
@@ -114,7 +114,7 @@ class Derivation:
         return to_data(self)
 
     def render(self, format: str = "md", **options) -> str:
-        """Return the document in `format` (md, tex, text, json); options as for :func:`derive.render.render`."""
+        """Return the document in `format` (md, tex, html, text, json); options as for :func:`derive.render.render`."""
         from .render import render
         return render(self, format, **options)
 
@@ -126,8 +126,9 @@ class Derivation:
 
 
 class _Deriver:
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, round_steps: int | None = None):
         self.network = network
+        self.round_steps = round_steps
         self.values: dict[sympy.Symbol, sympy.Expr] = dict(network.given_values())
         self.steps: list[Step] = []
         self.program: list[tuple[sympy.Symbol, sympy.Expr]] = []
@@ -145,13 +146,17 @@ class _Deriver:
                 self.terms_with.setdefault(unit.bias.name, []).append((unit, unit.bias.symbol))
 
     def add(self, section, kind, subject, layer, lhs, forms, definition, numbers=None, notes=()) -> sympy.Expr:
-        value = evaluate(definition, self.values, what=f"{kind.replace('_', ' ')} of {subject}")
+        value = self.rounded(evaluate(definition, self.values, what=f"{kind.replace('_', ' ')} of {subject}"))
         self.values[lhs] = value
         self.program.append((lhs, definition))
         self.forms[lhs] = tuple(forms)
         shown = numbers if numbers is not None else (forms[-1] if forms else None)
         self.steps.append(Step(section, kind, subject, layer, lhs, tuple(forms), shown, value, tuple(notes)))
         return value
+
+    def rounded(self, value: sympy.Expr) -> sympy.Expr:
+        """Return `value` as the next step uses it: rounded to `round_steps` decimals when asked (hand calculation)."""
+        return value if self.round_steps is None else round_to(value, self.round_steps)
 
     # forward -----------------------------------------------------------
     def forward(self) -> None:
@@ -298,7 +303,7 @@ class _Deriver:
         renamed.update({p.symbol: quantity("new", p.name) for p in self.network.parameters})
         for symbol, definition in [entry for entry in self.program if entry[0] in forward]:
             lhs, definition = renamed[symbol], definition.xreplace(renamed)
-            self.values[lhs] = evaluate(definition, self.values, what=f"{symbol.name} after the update")
+            self.values[lhs] = self.rounded(evaluate(definition, self.values, what=f"{symbol.name} after the update"))
             self.program.append((lhs, definition))
         for unit in self.network.units:
             lhs = quantity("after", "out", unit.name)
@@ -320,23 +325,29 @@ def _units_in_order(pairs: list[tuple[Unit, sympy.Expr]]) -> list[Unit]:
     return list(seen.values())
 
 
-def derive(network_or_spec, verify: bool = False) -> Derivation:
+def derive(network_or_spec, verify: bool = False, round_steps: int | None = None) -> Derivation:
     """Return the Derivation of a Network (or of a Spec, which is built first).
 
     With `verify`, every gradient is also compared with SymPy's direct
     derivative of the fully expanded loss and with central finite differences.
+    With `round_steps`, every computed value is rounded to that many decimals
+    before the next step uses it, as in a hand calculation (then `verify`,
+    which compares exact figures, is not available).
     """
+    if verify and round_steps is not None:
+        raise ValueError("verify compares exact figures; it cannot be combined with round_steps")
     from .network import build
     from .spec import Spec
     network = build(network_or_spec) if isinstance(network_or_spec, Spec) else network_or_spec
-    deriver = _Deriver(network)
+    deriver = _Deriver(network, round_steps)
     deriver.forward()
     deriver.loss()
     deriver.backward()
     deriver.update()
     deriver.after()
     checks = tuple(_self_check(deriver)) if verify else ()
-    return Derivation(network, tuple(deriver.steps), deriver.values, tuple(deriver.program), checks)
+    options = {"round_steps": round_steps} if round_steps is not None else {}
+    return Derivation(network, tuple(deriver.steps), deriver.values, tuple(deriver.program), checks, options)
 
 
 def _self_check(deriver: _Deriver) -> list[Check]:

@@ -6,7 +6,7 @@ enters. Display rounds only at the end, to a number of significant digits.
 """
 from __future__ import annotations
 
-from decimal import Decimal, ROUND_HALF_EVEN, localcontext
+from decimal import Decimal, ROUND_HALF_EVEN, ROUND_HALF_UP, localcontext
 from typing import Mapping
 
 import sympy
@@ -44,6 +44,14 @@ def to_decimal(value: sympy.Expr) -> Decimal:
         if value.is_Rational:
             return Decimal(int(value.p)) / Decimal(int(value.q))
         return Decimal(str(sympy.Float(value, PRECISION)))
+
+
+def round_to(value: sympy.Expr, decimals: int) -> sympy.Rational:
+    """Return `value` rounded to `decimals` decimals, half away from zero (as a calculator does), exactly."""
+    with localcontext() as context:
+        context.prec = PRECISION + 10
+        rounded = to_decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return sympy.Rational(str(rounded))
 
 
 def to_float(value: sympy.Expr) -> float:

@@ -132,7 +132,8 @@ def _backward_groups(derivation) -> list[dict]:
 
 def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = False, notation: str = "named",
            lang: str = "en", template_dir: str | Path | None = None, standalone: bool = True,
-           diagram_file: str | None = None, edge_labels: str = "weights", unit_values: bool = False) -> str:
+           diagram_file: str | None = None, edge_labels: str = "weights", unit_values: bool = False,
+           answers=None, variant: str | None = None) -> str:
     """Return the document for `derivation` in `format` (md, tex, html, text or json).
 
     `digits` significant digits are shown (the computation keeps full
@@ -144,7 +145,9 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
     tex, inline SVG in html, and in md a link to `diagram_file` (an SVG file
     written beside it, see :func:`render_diagram`); its edges carry
     `edge_labels` (weights, values, gradients, updated, none), its units their
-    net and out with `unit_values`.
+    net and out with `unit_values`. With `answers` (handout Questions) the
+    document is an answer key: those values are listed first (`variant` names
+    the variant).
     """
     if format not in FORMATS:
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -153,9 +156,25 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
     root = template_directory(template_dir)
     context = document_context(derivation, root, format, digits=digits, exact=exact, notation=notation, lang=lang,
                                edge_labels=edge_labels, unit_values=unit_values)
-    context.update(standalone=standalone, diagram_file=diagram_file,
+    context.update(standalone=standalone, diagram_file=diagram_file, answers=answers, variant=variant,
                    data=_json_document(derivation, context["w"]) if format == "json" else None)
     return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
+
+
+SHEET_FORMATS = {"md": "md", "tex": "tex", "html": "html"}
+
+
+def render_sheet(derivation, questions, format: str = "md", *, variant: str | None = None, answer_digits: int = 4,
+                 diagram_file: str | None = None, notation: str = "named", lang: str = "en",
+                 edge_labels: str = "values", template_dir: str | Path | None = None, digits: int = 9) -> str:
+    """Return the exercise sheet asking for `questions` (handout Questions) in `format` (md, tex or html)."""
+    if format not in SHEET_FORMATS:
+        raise RenderError(f"exercise sheets are written as {', '.join(SHEET_FORMATS)}")
+    root = template_directory(template_dir)
+    context = document_context(derivation, root, format, digits=digits, notation=notation, lang=lang,
+                               edge_labels=edge_labels)
+    context.update(questions=questions, variant=variant, answer_digits=answer_digits, diagram_file=diagram_file)
+    return render_template(root, format, f"{format}/sheet.{SHEET_FORMATS[format]}.j2", context)
 
 
 def document_context(derivation, root: Path, format: str, *, digits: int = 9, exact: bool = False,

@@ -45,8 +45,9 @@ def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as directory:
         source = Path(directory) / "document.tex"
         source.write_text(tex, encoding="utf-8")
+        # SOURCE_DATE_EPOCH fixes the dates and the file identifier: the same document gives the same bytes.
         environment = {**os.environ, "openout_any": "p", "openin_any": "p", "shell_escape": "f",
-                       "TEXMFOUTPUT": directory}
+                       "TEXMFOUTPUT": directory, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
         command = ["latexmk", "-norc", ENGINES[engine], "-no-shell-escape", "-interaction=nonstopmode",
                    "-halt-on-error", "-file-line-error", "document.tex"]
         try:
