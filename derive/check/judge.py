@@ -170,8 +170,10 @@ class Judge:
         except ClaimError as error:
             return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint,
                            student=student)
-        except (OutOfTime, RecursionError):
+        except OutOfTime:
             return Verdict(text, "undecided", message=f"could not decide within {CLAIM_BUDGET:g} s", student=student)
+        except RecursionError:
+            return Verdict(text, "undecided", message="nested too deeply to judge", student=student)
 
     def judge_all(self, texts: Iterable[str], carry_forward: bool = False, student: str | None = None) -> list[Verdict]:
         """Return the verdicts on a student's claims, in order; with `carry_forward`, errors are carried."""
