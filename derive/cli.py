@@ -5,6 +5,8 @@ import csv
 import io
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -323,25 +325,55 @@ def progress_bar(length: int, label: str):
 
 @cli.command(name="examples")
 @click.option("--write", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Regenerate the documents (md and tex) of every example into this directory.")
+              help="Regenerate every example's documents (md with svg, tex, html), and the classic "
+                   "example's handout and key (pdf and html, English and Chinese), into this directory.")
 def examples_command(directory):
     """List the built-in example networks, or write their documents with --write DIR."""
     if directory is None:
         for name in examples.names():
             click.echo(f"{name:16} {examples.summary(name)}")
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, format_, text in example_documents():
-        write_atomically(directory / f"{name}.{format_}", text)
-        click.echo(f"wrote {directory / f'{name}.{format_}'}")
+    try:
+        files = list(example_documents()) + list(example_handouts())
+    except DeriveError as error:
+        raise InputError(str(error)) from None
+    for path, content in files:
+        (directory / path).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(directory / path, content)
+        click.echo(f"wrote {directory / path}")
+    page = directory / HANDOUT_PICTURE
+    if shutil.which("pdftoppm"):
+        source = directory / "handout" / "en" / "sheet.pdf"
+        subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(source),
+                        str(page.with_suffix(""))], check=True)
+        click.echo(f"wrote {page}")
+
+
+HANDOUT_PICTURE = Path("handout") / "sheet-page-1.png"
+HANDOUT_ASK = "delta,gradient,update,E_new"
 
 
 def example_documents():
-    """Yield (example name, format, document) for the committed outputs/ directory."""
+    """Yield (relative path, document) of every example's committed documents in outputs/."""
     for name in examples.names():
         derivation = derive_network(load(examples.path(name)), verify=True)
-        for format_ in ("md", "tex"):
-            yield name, format_, derivation.render(format_)
+        options = dict(edge_labels="values")
+        yield Path(f"{name}.md"), derivation.render("md", diagram_file=f"{name}.svg", **options)
+        yield Path(f"{name}.svg"), render_diagram(derivation, **options)
+        yield Path(f"{name}.tex"), derivation.render("tex", **options)
+        yield Path(f"{name}.html"), derivation.render("html", **options)
+
+
+def example_handouts(formats=("html", "pdf")):
+    """Yield (relative path, content) of the classic example's sheet and key, in both languages."""
+    from . import handout as handouts
+    derivation = derive_network(load(examples.path("classic")))
+    asked = handouts.questions(derivation, HANDOUT_ASK)
+    for lang in ("en", "zh"):
+        options = dict(digits=9, exact=False, notation="named", lang=lang, template_dir=None)
+        for format_ in formats:
+            for path, content in handout_files(derivation, asked, format_, None, options, "values", False):
+                yield Path("handout") / lang / path, content
 
 
 def main() -> None:

@@ -10,13 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 import derive
-from derive.cli import cli, example_documents
+from derive.cli import cli, example_documents, example_handouts
 from conftest import ROOT, require_tool
 
 
 def test_outputs_directory_is_fresh():
-    stale = [f"{name}.{fmt}" for name, fmt, text in example_documents()
-             if (ROOT / "outputs" / f"{name}.{fmt}").read_text(encoding="utf-8") != text]
+    documents = list(example_documents()) + list(example_handouts(formats=("html",)))
+    stale = [str(path) for path, text in documents
+             if not (ROOT / "outputs" / path).is_file() or (ROOT / "outputs" / path).read_text(encoding="utf-8") != text]
     assert not stale, f"outputs/ is stale: run `derive examples --write outputs` ({stale})"
 
 

@@ -159,8 +159,9 @@ def _bias_edges(derivation, notation, layer, nodes, edge_labels, number) -> list
             x, y = target.x - COLUMN * 0.3, target.y - ROW * 0.55
         node = Node(f"bias:{name}", "bias", x, y, notation.latex(parameter.symbol), notation.text(parameter.symbol))
         nodes[node.name] = node
-        for unit in units:
-            edges.append(_edge(derivation, notation, node, nodes[unit.name], parameter, edge_labels, number, 0.5,
+        for position, unit in enumerate(units):  # a shared bias's value is written once, on its first arrow
+            labels = edge_labels if position == 0 else "none"
+            edges.append(_edge(derivation, notation, node, nodes[unit.name], parameter, labels, number, 0.5,
                                bias=True))
     return edges
 
