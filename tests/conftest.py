@@ -28,3 +28,15 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
         pytest.fail(f"{name} is required in CI (.ci/run installs it) but was not found")
     pytest.skip(f"{name} is not installed")
+
+
+def require_module(name: str):
+    """Return an imported module; skip locally when absent, but fail in CI (where the test extras install it)."""
+    import importlib
+    import os
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
+            pytest.fail(f"the Python module {name} is required in CI but is not installed")
+        pytest.skip(f"{name} is not installed")
