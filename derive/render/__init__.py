@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import string
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -86,6 +87,11 @@ def tex_text(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(character, character) for character in str(text))
 
 
+def columns(text: str) -> int:
+    """Return how many terminal columns `text` takes: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in str(text))
+
+
 def mathml(latex: str, display: bool = False) -> str:
     """Return LaTeX mathematics as MathML, which browsers lay out without any script or network access."""
     return latex2mathml.converter.convert(latex, display="block" if display else "inline")
@@ -117,6 +123,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
                                      autoescape=False, **options)
     environment.filters["tex_text"] = tex_text
     environment.filters["ord"] = ord
+    environment.filters["columns"] = columns
     environment.filters["mathml"] = mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     return environment
