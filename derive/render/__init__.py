@@ -87,6 +87,14 @@ def tex_text(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(character, character) for character in str(text))
 
 
+_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|#"}}
+
+
+def md_text(text: str) -> str:
+    """Return text shown as is in Markdown: no markup, no HTML (for text a student typed)."""
+    return "".join(_MD_SPECIAL.get(character, character) for character in str(text))
+
+
 def columns(text: str) -> int:
     """Return how many terminal columns `text` takes: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in str(text))
@@ -124,6 +132,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment.filters["tex_text"] = tex_text
     environment.filters["ord"] = ord
     environment.filters["columns"] = columns
+    environment.filters["md_text"] = md_text
     environment.filters["mathml"] = mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     return environment
