@@ -3,7 +3,9 @@
 The layout is data (nodes and edges with coordinates in centimetres and
 labels in LaTeX and text); `templates/svg/diagram.svg.j2` and
 `templates/tex/diagram.tex.j2` draw it. Past LABEL_LIMIT (layers, units per
-layer) the diagram is drawn without labels, so it stays legible.
+layer) the diagram is drawn without labels, and the arrows into a layer with
+more than EDGE_LABEL_LIMIT of them carry none (their values are in the table
+of given values), so it stays legible.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..numbers import format_number
 
 EDGE_LABELS = ("weights", "values", "gradients", "updated", "none")
 LABEL_LIMIT = (6, 8)       # at most this many layers (inputs included) and units per layer carry labels
+EDGE_LABEL_LIMIT = 9       # arrows between two layers that may carry labels; denser layers show names only
 COLUMN = 3.6               # cm between layers
 ROW = 1.7                  # cm between units of a layer
 
@@ -119,6 +122,8 @@ def layout(derivation, notation: Notation | None = None, edge_labels: str = "wei
             nodes[name] = Node(name, "unit", x, y, label.replace("_", r"\_"), label, values, values)
     edges = []
     for layer in network.layers:
+        dense = sum(len(unit.connections) for unit in layer.units) > EDGE_LABEL_LIMIT
+        labels = "none" if dense else edge_labels
         for position, unit in enumerate(layer.units):
             target = nodes[unit.name]
             for connection in unit.connections:
@@ -126,8 +131,8 @@ def layout(derivation, notation: Notation | None = None, edge_labels: str = "wei
                 # so labels of crossing arrows do not meet at the crossing.
                 at = 0.2 + 0.5 * position / max(1, len(layer.units) - 1)
                 edges.append(_edge(derivation, notation, nodes[connection.source], target, connection.weight,
-                                   edge_labels, number, at))
-        edges.extend(_bias_edges(derivation, notation, layer, nodes, edge_labels, number))
+                                   labels, number, at))
+        edges.extend(_bias_edges(derivation, notation, layer, nodes, labels, number))
     left = min(node.x for node in nodes.values()) - 1.0
     top = min(node.y for node in nodes.values()) - 1.0
     if left < 0 or top < 0:  # bias nodes may sit above or left of the first row: shift everything
