@@ -307,8 +307,11 @@ def handout_files(derivation, asked, format_: str, name: str | None, options: di
     suffix = f"-{name}" if name else ""
     source = "tex" if format_ == "pdf" else format_
     diagram = f"network{suffix}.svg" if format_ == "md" else None
+    # The sheet's diagram never shows what it asks for: gradients and updated values stay in the key.
+    given_labels = edge_labels if edge_labels in ("weights", "values", "none") else "values"
     sheet = render_sheet(derivation, asked, source, variant=name, diagram_file=diagram, notation=options["notation"],
-                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"])
+                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"],
+                         edge_labels=given_labels)
     key = derivation.render(source, answers=asked, variant=name, diagram_file=diagram, edge_labels=edge_labels,
                             unit_values=unit_values, **options)
     if format_ == "pdf":
@@ -316,7 +319,7 @@ def handout_files(derivation, asked, format_: str, name: str | None, options: di
     extension = "pdf" if format_ == "pdf" else FORMATS[format_]
     files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
     if diagram:
-        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels="values",
+        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels=given_labels,
                                                     lang=options["lang"], template_dir=options["template_dir"])))
     return files
 
