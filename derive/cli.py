@@ -226,6 +226,8 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
     """
     from .check import claims_from_data, load_claims, mark
     from .render.report import render_report
+    # Bytes that are not UTF-8 on the command line arrive as surrogates: show them as U+FFFD, not crash.
+    claims = [claim.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for claim in claims]
     if not claims and claims_file is None:
         raise InputError("give at least one --claim, or --claims FILE")
     if format_ is None:

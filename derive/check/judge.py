@@ -30,6 +30,7 @@ CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sa
 CLAIM_BUDGET = 5.0        # seconds for one claim
 EXACT_BUDGET = 0.5        # seconds for the symbolic proof of one formula
 MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
+MAX_TRACED_NUMBERS = 40   # rounding is propagated through computations with at most this many numbers
 _AGREE = sympy.Float("1e-14")
 
 
@@ -65,6 +66,7 @@ class Verdict:
     diagnosis: Diagnosis | None = None
     consistent: bool = False
     carried_value: sympy.Expr | None = None
+    claimed_value: sympy.Expr | None = None
     message: str | None = None
     position: int | None = None
     hint: str | None = None
@@ -78,6 +80,7 @@ class _Judgement:
     points: int = 0
     tolerance: sympy.Expr | None = None
     message: str | None = None
+    value: sympy.Expr | None = None  # a number part's value
 
 
 def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
@@ -181,8 +184,8 @@ class Judge:
         verdicts = []
         for text in texts:
             verdict = self.judge(text, carried if carry_forward else None, student)
-            if carry_forward and verdict.verdict == "incorrect" and verdict.parts and verdict.parts[-1].is_number:
-                carried[verdict.quantity] = evaluate(verdict.parts[-1].expression, {})
+            if carry_forward and verdict.verdict == "incorrect" and verdict.claimed_value is not None:
+                carried[verdict.quantity] = verdict.claimed_value
             verdicts.append(verdict)
         return verdicts
 
@@ -202,15 +205,15 @@ class Judge:
         if wrong is not None:
             diagnosis = self._diagnose(claim.parts[wrong], symbol, truth, judgements[wrong].tolerance)
             last = claim.parts[-1]
-            if carried and last.is_number and all(j.correct is not False for j in judgements[:-1]):
-                carried_value = self._carried(last, symbol, truth, carried)
+            if carried and judgements[-1].value is not None and all(j.correct is not False for j in judgements[:-1]):
+                carried_value = self._carried(last, judgements[-1].value, symbol, truth, carried)
                 consistent = carried_value is not None
         return Verdict(
             text, verdict, symbol, claim.parts,
             expected=step.forms if step else (), expected_value=truth,
             method="carried_forward" if consistent else shown.method, points=shown.points,
             tolerance=shown.tolerance, diagnosis=diagnosis, consistent=bool(consistent),
-            carried_value=carried_value, message=shown.message, student=student,
+            carried_value=carried_value, claimed_value=judgements[-1].value, message=shown.message, student=student,
         )
 
     def _judge_part(self, claim: Claim, part: Part, truth: sympy.Expr) -> _Judgement:
@@ -221,7 +224,9 @@ class Judge:
             except EvaluationError:
                 return _Judgement(False, "number", message="the number has no real value")
             tolerance = self._tolerance(part, truth)
-            return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance)
+            if part.literal is None and part.digits is not None and self.rel_tol is None:
+                tolerance += self._rounding_effect(claim, part)
+            return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance, value=value)
         try:
             at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
         except EvaluationError:
@@ -248,9 +253,23 @@ class Judge:
             decimals = len(mantissa.partition(".")[2]) if "." in mantissa else None
             if decimals is not None:
                 return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - decimals) + slack
-        if part.digits is not None:
-            return sympy.Rational(5) * sympy.Integer(10) ** (-part.digits) * abs(truth) + slack
         return slack
+
+    def _rounding_effect(self, claim: Claim, part: Part) -> sympy.Expr:
+        """Return how far a computed number may move when each number in it that is not one of the
+        problem's own values is off by half a unit in its last place (first order: Σ |∂f/∂x|·u)."""
+        traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
+        if len(traced.numbers) > MAX_TRACED_NUMBERS:  # not a hand calculation: held to the working precision
+            return sympy.Integer(0)
+        expression = expand_calls(traced.parts[claim.parts.index(part)].expression, self.derivation)
+        given = {abs(value) for value in self.given.values()}
+        values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
+        bound = sympy.Integer(0)
+        for symbol, (value, half_unit) in traced.numbers.items():
+            if half_unit == 0 or abs(value) in given or not expression.has(symbol):
+                continue
+            bound += abs(evaluate(calculus.differentiate(expression, symbol), values)) * half_unit
+        return bound
 
     # symbolic proof --------------------------------------------------------------------
     def _proved(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
@@ -327,7 +346,8 @@ class Judge:
         except EvaluationError:
             return False
 
-    def _carried(self, part: Part, symbol: sympy.Symbol, truth: sympy.Expr, carried: dict) -> sympy.Expr | None:
+    def _carried(self, part: Part, claimed: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
+                 carried: dict) -> sympy.Expr | None:
         """Return the value recomputed from the student's earlier numbers, when the claim follows from them.
 
         No credit when the recomputed value equals the true one (nothing was
@@ -339,7 +359,6 @@ class Judge:
         except (EvaluationError, ValueError):
             return None
         tolerance = self._tolerance(part, value)
-        claimed = evaluate(part.expression, {})
         trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
         if abs(value - truth) <= tolerance or trivial or abs(value - claimed) > tolerance:
             return None

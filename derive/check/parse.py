@@ -9,7 +9,7 @@ anything: length, nesting depth, and the size of numbers a power can make.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -53,6 +53,7 @@ class Claim:
     text: str
     quantity: sympy.Symbol
     parts: tuple[Part, ...]
+    numbers: dict = field(default_factory=dict, hash=False)  # with trace_numbers: symbol -> (value, half unit)
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +86,14 @@ def _word(token: lark.Token) -> str:
 _GREEK_WORDS = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}
 
 
+def _half_unit(literal: str) -> sympy.Rational:
+    """Return half a unit in the last place of a number as written (0 for an integer: taken as exact)."""
+    mantissa, _, exponent = literal.lower().partition("e")
+    if "." not in mantissa:
+        return sympy.Integer(0)
+    return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
+
+
 def _significant_digits(literal: str) -> int | None:
     """Return the significant digits of a decimal number as written (None for an integer: taken as exact)."""
     mantissa = literal.lower().split("e")[0]
@@ -97,9 +106,11 @@ def _significant_digits(literal: str) -> int | None:
 class _Builder(Transformer_NonRecursive):
     """Parse tree -> SymPy, one whitelisted construction per grammar rule."""
 
-    def __init__(self, vocabulary: Vocabulary):
+    def __init__(self, vocabulary: Vocabulary, trace_numbers: bool = False):
         super().__init__()
         self.vocabulary = vocabulary
+        self.trace_numbers = trace_numbers
+        self.numbers: dict[sympy.Dummy, tuple[sympy.Rational, sympy.Rational]] = {}
 
     # values ----------------------------------------------------------------
     def value(self, item) -> sympy.Expr:
@@ -114,7 +125,13 @@ class _Builder(Transformer_NonRecursive):
         _, _, exponent = str(token).lower().partition("e")
         if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise ClaimTooLarge(f"number {str(token)[:20]!r} too large or too small to work with", _position(token))
-        return sympy.Rational(str(token))
+        value = sympy.Rational(str(token))
+        if not self.trace_numbers:
+            return value
+        # Each number as a symbol of its own, with its value and half a unit in its last written place.
+        symbol = sympy.Dummy(f"number{len(self.numbers)}")
+        self.numbers[symbol] = (value, _half_unit(str(token)))
+        return symbol
 
     def name(self, children):
         base, *subscripts = children
@@ -126,7 +143,7 @@ class _Builder(Transformer_NonRecursive):
     def subscript(self, children):
         return tuple(_word(child) for child in children)
 
-    def subscript_item(self, children):
+    def subscript_item(self, children):  # \mathrm{total} in a subscript
         return children[-1]
 
     # arithmetic ------------------------------------------------------------
@@ -239,15 +256,20 @@ class _Builder(Transformer_NonRecursive):
         return self.vocabulary.derivative(top, bottom)
 
 
-def _depth(expression: sympy.Basic) -> int:
-    deepest, stack = 0, [(expression, 1)]
+def _check_size(expression: sympy.Basic) -> None:
+    """Raise ClaimTooLarge for an expression nested too deeply or with a power beyond MAX_EXPONENT.
+
+    SymPy combines powers of powers and products of powers ((x^64)^64 is
+    x^4096), so exponents are checked on the built expression, not only as written.
+    """
+    stack = [(expression, 1)]
     while stack:
         node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            break
+        if depth > MAX_DEPTH:
+            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+        if node.is_Pow and node.exp.is_number and (not node.exp.is_real or abs(node.exp) > MAX_EXPONENT):
+            raise ClaimTooLarge(f"exponent larger than {MAX_EXPONENT}")
         stack.extend((arg, depth + 1) for arg in node.args)
-    return deepest
 
 
 def _numbers(tree) -> list[str]:
@@ -274,9 +296,12 @@ def _build(builder: _Builder, tree):
         raise error.orig_exc from None
 
 
-def parse_claim(text: str, vocabulary: Vocabulary) -> Claim:
+def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) -> Claim:
     """Return the Claim `text` makes about the network of `vocabulary`.
 
+    With `trace_numbers`, every number written becomes a symbol of its own
+    (Claim.numbers maps it to its value and half a unit in its last place),
+    so the effect of rounding on a computed number can be bounded.
     Raises ClaimError (unreadable: with position and hint) or ClaimTooLarge.
     """
     if not isinstance(text, str) or not text.strip():
@@ -288,7 +313,7 @@ def parse_claim(text: str, vocabulary: Vocabulary) -> Claim:
     except lark.UnexpectedInput as error:
         raise _unreadable(text, error) from None
     sides = [child for child in tree.children if not isinstance(child, lark.Token)]
-    builder = _Builder(vocabulary)
+    builder = _Builder(vocabulary, trace_numbers)
     quantity = _build(builder, sides[0])
     if isinstance(quantity, Written):
         quantity = vocabulary.resolve(quantity)
@@ -298,11 +323,10 @@ def parse_claim(text: str, vocabulary: Vocabulary) -> Claim:
     parts = []
     for side in sides[1:]:
         expression = builder.value(_build(builder, side))
-        if _depth(expression) > MAX_DEPTH:
-            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+        _check_size(expression)
         digits = [d for d in map(_significant_digits, _numbers(side)) if d is not None]
         parts.append(Part(expression, _literal(side), min(digits) if digits else None))
-    return Claim(text, quantity, tuple(parts))
+    return Claim(text, quantity, tuple(parts), builder.numbers)
 
 
 def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:

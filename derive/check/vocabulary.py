@@ -116,6 +116,9 @@ class Vocabulary:
     def derivative(self, top: Written, bottom: Written) -> sympy.Symbol:
         """Return the symbol of ∂top/∂bottom: dE/dP, dE/dout_U, dE/dnet_U (= δ_U) or dout_U/dnet_U."""
         numerator, denominator = self.resolve(top), self.resolve(bottom)
+        if not (isinstance(numerator, sympy.Symbol) and isinstance(denominator, sympy.Symbol)):
+            raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
+                             "differentiate E with respect to a parameter, an out or a net")
         kind, *subjects = denominator.name.split(":")
         if numerator == self.network.loss:
             if kind == "param":

@@ -90,9 +90,18 @@ def tex_text(text: str) -> str:
 _MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|#"}}
 
 
+def one_line(text: str) -> str:
+    """Return text on one line, its line breaks and other control or direction characters written as escapes.
+
+    For text someone else typed (a claim, a student id): it cannot start a
+    line of its own in a report, nor reorder what follows it.
+    """
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(text))
+
+
 def md_text(text: str) -> str:
-    """Return text shown as is in Markdown: no markup, no HTML (for text a student typed)."""
-    return "".join(_MD_SPECIAL.get(character, character) for character in str(text))
+    """Return text shown as is in Markdown, on one line: no markup, no HTML (for text someone typed)."""
+    return "".join(_MD_SPECIAL.get(character, character) for character in one_line(text))
 
 
 def columns(text: str) -> int:
@@ -133,6 +142,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment.filters["ord"] = ord
     environment.filters["columns"] = columns
     environment.filters["md_text"] = md_text
+    environment.filters["one_line"] = one_line
     environment.filters["mathml"] = mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     return environment

@@ -37,7 +37,7 @@ class _VerdictWriter:
             return _("method_carried_forward", value=self.number(verdict.carried_value))
         if verdict.method == "symbolic":
             return _("method_symbolic")
-        if verdict.method == "number":
+        if verdict.method == "number" and verdict.tolerance is not None:
             key = "method_number" if verdict.verdict == "correct" else "method_number_differs"
             return _(key, tolerance=format_number(verdict.tolerance, 2))
         if verdict.method == "numeric":

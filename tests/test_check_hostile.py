@@ -1,0 +1,633 @@
+"""Hostile claims: nothing runs, nothing is written, and every claim gets a verdict in bounded time.
+
+Student text reaches `derive check` untouched, so it is tried here with what an
+attacker (or a very confused student) might write: Python attribute and import
+tricks, LaTeX primitives that run commands or read files, shell and SQL text,
+control and bidirectional characters, numbers and powers too large to compute,
+deep nesting and very long input. Each claim must come back as a verdict
+(unreadable or undecided, or incorrect where it is a valid formula) well within
+a hang guard; a sentinel file the claims try to create must not appear; the
+working directory must be left as it was; and no process, write or code
+compilation may happen while judging (watched with an audit hook).
+
+WALL is a hang guard for a slow 2-core CI machine, not a speed test: the
+judge's own budget is CLAIM_BUDGET (5 s) per claim.
+
+The tests under "crashes found with hostile input" began as reproductions of
+bugs this file found (odd subscripts and derivatives, carried numbers with no
+real value, '**', powers of powers, report lines forged by line breaks).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from derive import derive as derive_network
+from derive import example
+from derive.check import Judge, mark, parse_claim
+from derive.check.budget import time_limit
+from derive.check.judge import CLAIM_BUDGET
+from derive.check.parse import ClaimTooLarge
+from derive.cli import cli
+from derive.errors import DeriveError
+from derive.render.report import render_report
+
+WALL = 10.0                     # seconds per claim: hang guard only
+SENTINEL = "pwned-sentinel"     # the file the claims try to create; "{S}" in a claim is its absolute path
+ROOT = Path(__file__).resolve().parents[1]
+
+UNREADABLE = {"unreadable"}
+REFUSED = {"unreadable", "undecided"}
+TOO_LARGE = {"undecided"}
+FORMULA = {"incorrect", "undecided"}            # a valid formula with the wrong value, or one too large to judge
+RIGHT = {"correct", "undecided"}                # a valid formula with the right value, written oddly
+ODD_SPELLING = {"correct", "unreadable", "undecided"}
+
+
+def _case(name, claim, allowed, slow=False, timer=False):
+    """slow: takes a second or more; timer: only the time budget (main thread, POSIX) bounds it."""
+    return pytest.param(claim, allowed, slow, timer, id=name)
+
+
+PYTHON = [
+    _case("import_system", "out_h1 = __import__('os').system('touch {S}')", UNREADABLE),
+    _case("subclasses", "().__class__.__bases__[0].__subclasses__()", UNREADABLE),
+    _case("subclasses_globals", "out_h1 = ().__class__.__base__.__subclasses__()[0].__init__"
+                                ".__globals__['os'].system('touch {S}')", UNREADABLE),
+    _case("exec_string", "out_h1 = exec(\"open('{S}', 'w').write('x')\")", UNREADABLE),
+    _case("eval_string", "out_h1 = eval(\"__import__('os').system('touch {S}')\")", UNREADABLE),
+    _case("eval_number", "out_h1 = eval(1)", REFUSED),
+    _case("compile", "out_h1 = compile('import os', 'x', 'exec')", UNREADABLE),
+    _case("lambda", "out_h1 = lambda x: x", UNREADABLE),
+    _case("lambda_called", "out_h1 = (lambda: __import__('os').system('touch {S}'))()", UNREADABLE),
+    _case("open_read", "out_h1 = open('/etc/passwd').read()", UNREADABLE),
+    _case("open_write", "out_h1 = open('{S}', 'w').write('x')", UNREADABLE),
+    _case("import_statement", "import os; os.system('touch {S}')", UNREADABLE),
+    _case("getattr", "out_h1 = getattr(w5, '__class__')", UNREADABLE),
+    _case("globals", "out_h1 = globals()['__builtins__']", UNREADABLE),
+    _case("dunder_lhs", "__class__ = 1", UNREADABLE),
+    _case("dunder_rhs", "out_h1 = __builtins__", UNREADABLE),
+    _case("dunder_attribute", "out_h1 = w5.__class__.__mro__", UNREADABLE),
+    _case("dunder_subscript", "out___class__ = 1", UNREADABLE),
+    _case("sympify", "out_h1 = sympify('__import__(\"os\").system(\"touch {S}\")')", UNREADABLE),
+    _case("sympy_names", "out_h1 = Symbol('x') + S.One", UNREADABLE),
+    _case("fstring", "out_h1 = f\"{__import__('os').system('touch {S}')}\"", UNREADABLE),
+    _case("conditional", "out_h1 = 1 if __import__('os').system('touch {S}') else 0", UNREADABLE),
+    _case("comprehension", "out_h1 = [x for x in ().__class__.__mro__]", UNREADABLE),
+    _case("walrus", "out_h1 := 1", UNREADABLE),
+    _case("yaml_tag", "!!python/object/apply:os.system [\"touch {S}\"]", UNREADABLE),
+]
+
+LARGE = [
+    _case("tower_9", "out_h1 = 9^9^9^9", TOO_LARGE),
+    _case("power_of_powers", "out_h1 = ((2^60)^60)^60", TOO_LARGE),
+    _case("ten_to_ten_to_ten", "out_h1 = 10^(10^10)", TOO_LARGE),
+    _case("double_star", "out_h1 = 10**10**10", REFUSED),   # ** is unreadable for now: see test_double_star_is_a_power
+    _case("tower_1300", "out_h1 = " + "2^" * 1300 + "1", TOO_LARGE),
+    _case("big_power_of_big", "out_h1 = (10^64)^64", FORMULA),
+    _case("e_notation_huge", "out_h1 = 1e999999999", TOO_LARGE),
+    _case("e_notation_tiny", "out_h1 = 1e-999999999", TOO_LARGE),
+    _case("e_notation_unicode_digits", "out_h1 = 1e٩٩٩٩٩٩٩٩٩", TOO_LARGE | UNREADABLE),
+    _case("long_integer", "out_h1 = 1" + "0" * 3000, FORMULA),
+    _case("power_64", "out_h1 = 123456789^64", FORMULA),
+    _case("exp_huge", "out_h1 = exp(10^60)", FORMULA),
+    _case("exp_tower", "out_h1 = exp(exp(exp(exp(exp(100)))))", FORMULA, slow=True, timer=True),
+]
+
+TOWERS = [
+    _case("symbol_tower_8", "out_h1 = " + "^".join(["net_h1"] * 8), FORMULA),
+    _case("symbol_tower_550", "out_h1 = " + "net_h1^" * 550 + "1", REFUSED, slow=True),
+    _case("symbol_power_of_powers", "out_h1 = ((net_h1^64)^64)^64", FORMULA, slow=True, timer=True),
+    _case("symbol_tower_mixed", "out_h1 = net_h1^(w1^(w2^(w3^(w4^(w5^64)))))", FORMULA),
+    _case("cancel_degree_60", "out_h1 = out_h1 * (net_h1+1)^30 * (net_h1-1)^30 / (net_h1^2-1)^30", RIGHT, slow=True),
+]
+
+NESTING = [
+    _case("parentheses_5000", "out_h1 = " + "(" * 5000 + "1" + ")" * 5000, REFUSED),
+    _case("parentheses_1990", "out_h1 = " + "(" * 1990 + "0.5933" + ")" * 1990, RIGHT),
+    _case("brackets_mixed", "out_h1 = " + "[{(" * 660 + "0.5933" + ")}]" * 660, RIGHT),
+    _case("unbalanced_open", "out_h1 = " + "(" * 3000, REFUSED),
+    _case("unbalanced_close", "out_h1 = 1" + ")" * 3000, REFUSED),
+    _case("minus_3990", "out_h1 = " + "-" * 3990 + "1", FORMULA),
+    _case("sigmoid_400", "out_h1 = " + "sigmoid(" * 400 + "net_h1" + ")" * 400, REFUSED),
+    _case("sqrt_600", "out_h1 = " + "sqrt(" * 600 + "net_h1" + ")" * 600, FORMULA),
+    _case("exp_log_230", "out_h1 = " + "exp(log(" * 230 + "out_h1" + "))" * 230, RIGHT),
+    _case("continued_fraction", "out_h1 = " + "1/(net_h1+" * 350 + "1" + ")" * 350, FORMULA, slow=True),
+    _case("frac_nested", "out_h1 = " + r"\frac{1}{" * 300 + "2" + "}" * 300, FORMULA | UNREADABLE),
+]
+
+LONG = [
+    _case("sum_100k", "out_h1 = " + "1+" * 49995 + "1", TOO_LARGE),
+    _case("letters_100k", "x" * 100_000, REFUSED),
+    _case("sum_1500_terms", "out_h1 = " + "0.0001+" * 1500 + "0.0001", FORMULA),
+    _case("sum_560_terms", "out_h1 = " + "0.0001+" * 560 + "0.0001", FORMULA),
+    _case("polynomial_300_terms",
+          "out_h1 = " + "+".join(f"net_h1^{k % 64}*w{1 + k % 8}" for k in range(300))[:3980].rsplit("+", 1)[0],
+          FORMULA),
+    _case("product_300_factors",
+          "out_h1 = " + "*".join(f"(net_h1+w{1 + k % 8})" for k in range(300))[:3980].rsplit("*", 1)[0], FORMULA),
+    _case("equals_400", "out_h1 = " + " = ".join(["0.5933"] * 400), RIGHT),
+]
+
+LATEX = [
+    _case("input", r"out_h1 = \input{/etc/passwd}", UNREADABLE),
+    _case("include", r"out_h1 = \include{{S}}", UNREADABLE),
+    _case("write18", r"\write18{touch {S}}", UNREADABLE),
+    _case("write18_rhs", r"out_h1 = \write18{touch {S}}", UNREADABLE),
+    _case("immediate_write18", r"\immediate\write18{touch {S}} out_h1 = 0.5933", UNREADABLE),
+    _case("immediate_write18_after", r"out_h1 = 0.5933 \immediate\write18{touch {S}}", UNREADABLE),
+    _case("def", r"\def\x{0.5933} out_h1 = \x", UNREADABLE),
+    _case("newcommand", r"\newcommand{\x}{0.5933} out_h1 = \x", UNREADABLE),
+    _case("catcode", r"\catcode`\^^@=11 out_h1 = 1", UNREADABLE),
+    _case("csname", r"out_h1 = \csname relax\endcsname", UNREADABLE),
+    _case("expandafter", r"out_h1 = \expandafter\x\csname y\endcsname", UNREADABLE),
+    _case("openout", r"\openout1={S} \write1{x} \closeout1", UNREADABLE),
+    _case("directlua", r"out_h1 = \directlua{os.execute('touch {S}')}", UNREADABLE),
+    _case("shellescape", r"\usepackage{shellesc} out_h1 = \ShellEscape{touch {S}}", UNREADABLE),
+    _case("input_in_frac", r"out_h1 = \frac{\input{/etc/passwd}}{1}", UNREADABLE),
+    _case("input_in_text", r"out_h1 = \text{\input{/etc/passwd}}", UNREADABLE),
+    _case("write18_in_mathrm", r"out_h1 = \mathrm{\write18{touch {S}}}", UNREADABLE),
+    _case("caret_escape", r"out_h1 = ^^5cinput{/etc/passwd}", UNREADABLE),
+]
+
+CHARACTERS = [
+    _case("nul_end", "out_h1 = 0.5933\x00", UNREADABLE),
+    _case("nul_start", "\x00out_h1 = 0.5933", UNREADABLE),
+    _case("nul_inside", "out_h1 = 0.59\x0033", UNREADABLE),
+    _case("bell", "out_h1\x07 = 0.5933", UNREADABLE),
+    _case("ansi_escape", "out_h1 = \x1b[31m0.5933\x1b[0m", UNREADABLE),
+    _case("backspaces", "out_h1 = 0.5933\x08\x08\x08\x081.0", UNREADABLE),
+    _case("delete", "out_h1 = \x7f0.5933", UNREADABLE),
+    _case("rtl_override", "out_h1 = \u202e3395.0", UNREADABLE),
+    _case("rtl_isolate", "out_h1 = \u2066 0.5933\u2069", UNREADABLE),
+    _case("rtl_in_name", "out\u202e_h1 = 1", UNREADABLE),
+    _case("zero_width_space", "out_h1\u200b = 0.5933", UNREADABLE),
+    _case("byte_order_mark", "\ufeffout_h1 = 0.5933", ODD_SPELLING),
+    _case("no_break_space", "out_h1 =\u00a00.5933", ODD_SPELLING),
+    _case("fullwidth_digits", "out_h1 = ０.５９３３", ODD_SPELLING),
+    _case("lone_surrogate", "out_h1 = \ud800", UNREADABLE),
+    _case("combining_accent", "out_h1 = 0.5933\u0301", UNREADABLE),
+    _case("combining_3000", "out_h1 = 0" + "\u0301" * 3000, UNREADABLE),
+    _case("cyrillic_homoglyph", "оut_h1 = 0.5933", UNREADABLE),
+    _case("emoji_rhs", "out_h1 = 😀", UNREADABLE),
+    _case("emoji_lhs", "😀 = 0.5933", UNREADABLE),
+    _case("emoji_after", "out_h1 = 0.5933 👍", UNREADABLE),
+    _case("emoji_attribute", "out_h1 = 🐍.system('touch {S}')", UNREADABLE),
+]
+
+SHELL_SQL_TEMPLATES = [
+    _case("sql_drop", "out_h1 = 1; DROP TABLE students; --", UNREADABLE),
+    _case("sql_quote", "out_h1 = 1' OR '1'='1", UNREADABLE),
+    _case("sql_bobby", "Robert'); DROP TABLE Students;--", UNREADABLE),
+    _case("sql_or", "out_h1 = 1 OR 1=1", UNREADABLE),
+    _case("shell_substitution", "out_h1 = $(touch {S})", UNREADABLE),
+    _case("shell_substitution_after", "out_h1 = 0.5933 $(touch {S})", UNREADABLE),
+    _case("shell_backticks", "out_h1 = `touch {S}`", UNREADABLE),
+    _case("shell_semicolon", "out_h1 = 0.5933; touch {S}", UNREADABLE),
+    _case("shell_and", "out_h1 = 0.5933 && touch {S}", UNREADABLE),
+    _case("shell_pipe", "out_h1 = 0.5933 | tee {S}", UNREADABLE),
+    _case("shell_redirect", "out_h1 = 0.5933 > {S}", UNREADABLE),
+    _case("shell_ifs", "out_h1 = ${IFS}touch${IFS}{S}", UNREADABLE),
+    _case("shell_arithmetic", "out_h1 = $((1+1))", FORMULA | UNREADABLE),
+    _case("jinja_expression", "out_h1 = {{ 7*7 }}", FORMULA | UNREADABLE),
+    _case("jinja_ssti", "out_h1 = {{ cycler.__init__.__globals__.os.popen('touch {S}').read() }}", UNREADABLE),
+    _case("jinja_block", "out_h1 = {% for x in range(10**9) %}{% endfor %}", UNREADABLE),
+    _case("format_string", "out_h1 = %s%s%s%n", UNREADABLE),
+    _case("format_braces", "out_h1 = {0.__class__}", UNREADABLE),
+    _case("html_script", "out_h1 = <script>alert(1)</script>", UNREADABLE),
+    _case("path_traversal", "out_h1 = ../../../../etc/passwd", UNREADABLE),
+    _case("file_url", "out_h1 = file:///etc/passwd", UNREADABLE),
+]
+
+CASES = PYTHON + LARGE + TOWERS + NESTING + LONG + LATEX + CHARACTERS + SHELL_SQL_TEMPLATES
+
+
+def _values(param):
+    return param.values
+
+
+def _claim(claim: str, directory: Path) -> str:
+    return claim.replace("{S}", str(directory / SENTINEL))
+
+
+# --- watching what happens while claims are judged --------------------------------------------------------
+
+PROCESS_EVENTS = {"os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty", "os.startfile",
+                  "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "socket.connect", "socket.bind",
+                  "urllib.Request", "ctypes.dlopen", "webbrowser.open"}
+FILE_EVENTS = {"os.remove", "os.rmdir", "os.rename", "os.truncate", "os.chmod", "os.chown", "os.mkdir",
+               "os.symlink", "os.link", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move", "os.chdir"}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+MARKERS = (SENTINEL, "__import__", "os.system", "touch ", "/etc/passwd")
+
+_recording: list | None = None
+_installed = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _recording is None:
+        return
+    if event in PROCESS_EVENTS or event in FILE_EVENTS:
+        _recording.append((event, repr(args)[:200]))
+    elif event == "open":
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+            (isinstance(flags, int) and flags & WRITE_FLAGS)
+        if writes:
+            _recording.append((event, repr(args)[:200]))
+    elif event in ("compile", "exec"):
+        _recording.append((event, args))
+
+
+class Watch:
+    """Record forbidden events (processes, file changes, writes) and compilations while active."""
+
+    def __enter__(self):
+        global _recording, _installed
+        if not _installed:
+            sys.addaudithook(_audit)     # audit hooks cannot be removed; this one does nothing unless recording
+            _installed = True
+        self.events = []
+        _recording = self.events
+        return self
+
+    def __exit__(self, *exc):
+        global _recording
+        _recording = None
+        return False
+
+    def forbidden(self, allow_compile: bool = False) -> list:
+        """Return the forbidden events; compilations count unless allowed and free of hostile markers."""
+        found = []
+        for event, args in self.events:
+            if event == "compile":
+                source = args[0] if args else None
+                text = source.decode("utf-8", "replace") if isinstance(source, bytes) else str(source)
+                if not allow_compile or any(marker in text for marker in MARKERS):
+                    found.append((event, text[:200]))
+            elif event == "exec":
+                code = args[0] if args else None
+                filename = getattr(code, "co_filename", "?")
+                if not allow_compile and not Path(filename).is_file():   # imports exec code from real files
+                    found.append((event, filename))
+            else:
+                found.append((event, args))
+        return found
+
+
+def _snapshot(directory: Path) -> dict:
+    return {str(p.relative_to(directory)): (p.is_dir(), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(directory.rglob("*"))}
+
+
+# --- fixtures ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def derivation():
+    return derive_network(example("classic"))
+
+
+@pytest.fixture(scope="module")
+def judge(derivation):
+    judge = Judge(derivation)
+    judge.judge("out_h1 = 0.5933")                          # warm the lazy imports and caches
+    judge.judge("delta_o1 = (out_o1 - target_o1)*out_o1*(1-out_o1)")
+    judge.judge("out_h1 = 0.9")
+    return judge
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# --- each hostile claim, judged in process ----------------------------------------------------------------
+
+@pytest.mark.parametrize("claim, allowed, slow, timer", CASES)
+def test_hostile_claim_gets_a_verdict_and_does_nothing(judge, workdir, claim, allowed, slow, timer):
+    claim = _claim(claim, workdir)
+    before = _snapshot(workdir)
+    with Watch() as watch:
+        start = time.perf_counter()
+        verdict = judge.judge(claim)
+        elapsed = time.perf_counter() - start
+    assert verdict.verdict in allowed, (verdict.verdict, verdict.message)
+    assert elapsed < WALL, f"{elapsed:.1f} s"
+    if timer:
+        assert elapsed < CLAIM_BUDGET + 2.0, "the time budget stops it"
+    elif not slow:
+        assert elapsed < CLAIM_BUDGET, "refused by the size limits, not by running out of time"
+    if verdict.verdict in ("unreadable", "undecided"):
+        assert verdict.message, "a refused claim says why"
+    assert not (workdir / SENTINEL).exists()
+    assert _snapshot(workdir) == before
+    assert watch.forbidden() == []
+
+
+def test_size_limits_bound_the_work_without_the_timer():
+    """Outside the main thread the time budget is not enforced: the parser's size limits must bound the work.
+
+    Run in a subprocess, judging in a worker thread, so that a claim which
+    holds the GIL in C code cannot hang the test session itself.
+    """
+    claims = [claim.replace("{S}", "/nonexistent/" + SENTINEL)
+              for claim, allowed, slow, timer in map(_values, CASES) if not timer]
+    script = textwrap.dedent("""
+        import json, sys, threading, time
+        from derive import derive, example
+        from derive.check import Judge
+        from derive.check.budget import enforced
+        claims = json.loads(sys.stdin.read())
+        judge = Judge(derive(example("classic")))
+        results = []
+        def work():
+            assert not enforced()
+            for claim in claims:
+                start = time.perf_counter()
+                verdict = judge.judge(claim)
+                results.append((verdict.verdict, time.perf_counter() - start))
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+        print(json.dumps(results))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(claims), capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    allowed = [allowed for claim, allowed, slow, timer in map(_values, CASES) if not timer]
+    assert len(results) == len(claims)
+    for (verdict, elapsed), ok, claim in zip(results, allowed, claims):
+        assert verdict in ok, (claim[:60], verdict)
+        assert elapsed < WALL, (claim[:60], elapsed)
+
+
+def test_e_notation_is_refused_by_the_parser_not_the_timer(derivation):
+    """1e999999999 would take minutes (in C, holding the GIL): the parser must refuse it at once."""
+    vocabulary = Judge(derivation).vocabulary
+    for literal in ("1e999999999", "1e-999999999", "1E+999999999", "0.5e400"):
+        start = time.perf_counter()
+        with pytest.raises(ClaimTooLarge):
+            parse_claim(f"out_h1 = {literal}", vocabulary)
+        assert time.perf_counter() - start < 1.0
+
+
+def test_random_token_soup_always_gets_a_verdict(derivation, workdir):
+    """Seeded random strings of claim-language tokens: every one gets a verdict, and every report renders."""
+    tokens = ["out_h1", "net_h1", "w5", "dE/dw5", "delta_o1", "eta", "E", "(", ")", "+", "-", "*", "/", "^", "=",
+              "0.5", "2", "64", "1e99", "sqrt(", "exp(", "log(", "σ(", "'", "⁺", "²", "\\frac{", "}{", "}", "[", "]",
+              "∂", "d", "0", "-1", "max(", "relu(", "tanh(", "\\left(", "\\right)", "1/3", "10^10", "\\cdot", "·",
+              "_", "{", "o1", "h1", "new", "≈", "−", "×", "÷", "√", "__", "`", "<", "&", "$", "\\input"]
+    rng = random.Random(20240607)
+    claims = [" ".join(rng.choice(tokens) for _ in range(rng.randint(1, 14))) for _ in range(250)]
+    claims += ["out_h1 = " + " ".join(rng.choice(tokens) for _ in range(rng.randint(1, 14))) for _ in range(250)]
+    with Watch() as watch:
+        report = mark(derivation, {"fuzz": claims})
+        documents = [render_report(report, fmt) for fmt in ("text", "md", "json")]
+    assert [v.claim for v in report.verdicts] == claims
+    assert {v.verdict for v in report.verdicts} <= {"correct", "incorrect", "undecided", "unreadable"}
+    assert json.loads(documents[2])["students"]["fuzz"]["total"] == len(claims)
+    assert watch.forbidden(allow_compile=True) == []
+    assert list(workdir.iterdir()) == []
+
+
+# --- the command line ------------------------------------------------------------------------------------
+
+def _fast_claims(directory: Path) -> list[tuple[str, set]]:
+    return [(_claim(claim, directory), allowed) for claim, allowed, slow, timer in map(_values, CASES)
+            if not slow and not timer and "\ud800" not in claim]
+
+
+def test_cli_subprocess_marks_a_hostile_claims_file_and_writes_only_its_report(tmp_path):
+    """`derive check classic --claims hostile.yaml -o report.json --carry-forward` run as a user would."""
+    cases = _fast_claims(tmp_path)
+    students = {"mallory": [c for c, _ in cases[::2]], "eve": [c for c, _ in cases[1::2]],
+                "<script>alert(1)</script>": ["out_h1 = $(touch {S})".replace("{S}", str(tmp_path / SENTINEL))],
+                "'; DROP TABLE students; --": ["out_h1 = 0.5933"]}
+    (tmp_path / "hostile.yaml").write_text(yaml.safe_dump({"students": students}, allow_unicode=True),
+                                           encoding="utf-8")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "derive", "check", "classic", "--claims", "hostile.yaml",
+                           "--format", "json", "-o", "report.json", "--carry-forward"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=WALL * 12)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "" and done.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.yaml", "report.json"]
+    assert not (tmp_path / SENTINEL).exists()
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    allowed = dict(cases)
+    for claim in report["claims"]:
+        if claim["claim"] in allowed:
+            assert claim["verdict"] in allowed[claim["claim"]], (claim["claim"][:60], claim["verdict"])
+    assert report["passed"] is False
+    assert sum(s["total"] for s in report["students"].values()) == sum(map(len, students.values()))
+    assert report["students"]["'; DROP TABLE students; --"]["correct"] == 1
+    assert elapsed < WALL * len(report["claims"])
+
+
+@pytest.mark.parametrize("format_", ["text", "md", "json"])
+def test_cli_hostile_claims_in_every_format_write_nothing(workdir, format_):
+    claims = [_claim(c, workdir) for c in (
+        "out_h1 = __import__('os').system('touch {S}')", r"\immediate\write18{touch {S}} out_h1 = 0.5933",
+        "out_h1 = `touch {S}` <script>alert(1)</script>", "out_h1 = $(touch {S})", "out_h1 = 9^9^9^9",
+        "out_h1 = {{ cycler.__init__.__globals__.os.popen('touch {S}').read() }}", "out_h1 = 0.5933\x00",
+        "out_h1 = \u202e3395.0", "out_h1 = " + "(" * 5000 + "1" + ")" * 5000)]
+    arguments = ["check", "classic", "--format", format_]
+    for claim in claims:
+        arguments += ["--claim", claim]
+    with Watch() as watch:
+        result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert list(workdir.iterdir()) == []
+    assert watch.forbidden(allow_compile=True) == []
+    if format_ == "json":
+        verdicts = [c["verdict"] for c in json.loads(result.stdout)["claims"]]
+        assert verdicts and set(verdicts) <= REFUSED
+    if format_ == "text":
+        assert "{{ cycler" in result.stdout    # shown as written, never rendered as a template
+
+
+# --- bad claims files ------------------------------------------------------------------------------------
+
+def _billion_laughs() -> str:
+    lines = ['a: &a ["out_h1 = 1", "out_h1 = 1", "out_h1 = 1", "out_h1 = 1", "out_h1 = 1", "out_h1 = 1"]']
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        lines.append(f"{level}: &{level} [" + ", ".join(f"*{previous}" for _ in range(9)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+BAD_FILES = {
+    "not_yaml": "students: [unclosed\n",
+    "not_yaml_tabs": "students:\n\t- out_h1 = 1\n",
+    "number": "42\n",
+    "string": "just some text\n",
+    "students_number": "students: 5\n",
+    "nested_mapping": "a: {b: c}\n",
+    "numbers_not_strings": "- 0.5933\n- 1\n",
+    "student_numbers": "students: {s1: [0.5933, 0.1385]}\n",
+    "null_claim": "- ~\n",
+    "nested_list": "- [out_h1 = 1]\n",
+    "empty_file": "",
+    "empty_list": "[]\n",
+    "empty_student": "students: {s1: []}\n",
+    "python_tag": '!!python/object/apply:os.system ["touch {S}"]\n',
+    "python_tag_in_list": '- !!python/object/apply:os.system ["touch {S}"]\n',
+    "billion_laughs": _billion_laughs(),
+    "json_numbers": '{"students": {"s1": [1, 2]}}\n',
+}
+
+
+def _assert_one_error_line(result, workdir: Path, before: dict) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert _snapshot(workdir) == before
+    assert not (workdir / "out.json").exists()
+    assert not (workdir / SENTINEL).exists()
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_cli_bad_claims_file_is_one_error_line_and_writes_nothing(workdir, name):
+    path = workdir / "claims.yaml"
+    path.write_text(_claim(BAD_FILES[name], workdir), encoding="utf-8")
+    before = _snapshot(workdir)
+    start = time.perf_counter()
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims.yaml", "-o", "out.json"])
+    assert time.perf_counter() - start < WALL
+    _assert_one_error_line(result, workdir, before)
+
+
+@pytest.mark.parametrize("name, content", [("not_utf8", b"- \xff\xfe out_h1 = 1\n"),
+                                           ("too_large", b"- " + b"x" * 5_100_000 + b"\n")])
+def test_cli_unreadable_claims_bytes_are_one_error_line(workdir, name, content):
+    (workdir / "claims.yaml").write_bytes(content)
+    before = _snapshot(workdir)
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims.yaml", "-o", "out.json"])
+    _assert_one_error_line(result, workdir, before)
+
+
+def test_cli_missing_claims_file_is_one_error_line(workdir):
+    before = _snapshot(workdir)
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "missing.yaml", "-o", "out.json"])
+    _assert_one_error_line(result, workdir, before)
+
+
+def test_cli_claims_directory_is_one_error_line(workdir):
+    (workdir / "claims").mkdir()
+    before = _snapshot(workdir)
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims", "-o", "out.json"])
+    _assert_one_error_line(result, workdir, before)
+
+
+# --- the Markdown report ---------------------------------------------------------------------------------
+
+def _outside_code_spans(markdown: str) -> str:
+    """Return the Markdown with every one-line `code span` removed (a span broken over lines is not removed)."""
+    return "\n".join(re.sub(r"(?<!\\)`[^`\n]*(?<!\\)`", "", line) for line in markdown.splitlines())
+
+
+def _active_markup(markdown: str) -> list[str]:
+    """Return what would render as HTML or a link outside code spans: raw '<', or an unescaped [text](url)."""
+    outside = _outside_code_spans(markdown)
+    found = re.findall(r"<[^\n]{0,20}", outside)
+    found += re.findall(r"(?<!\\)\[[^\]\n]*(?<!\\)\]\([^)\n]*\)", outside)
+    return found
+
+
+def _md(derivation, claims: dict) -> str:
+    return render_report(mark(derivation, claims), "md")
+
+
+def test_md_report_neutralises_html_backticks_and_links_in_claims(derivation):
+    claims = ["out_h1 = `rm -rf /` <script>alert(1)</script>",
+              "out_h1 = 0.59 ``` <script>alert(2)</script> ```",
+              "out_h1 = 0.5933 <img src=x onerror=alert(3)>",
+              "out_h1 = <b>0.5933</b> & &amp; &lt;script&gt;",
+              "out_h1 = ` `` `<!-- --><iframe src=javascript:alert(4)>",
+              "out_h1 = 0.5933 | --- | [x](javascript:alert(5)) ![y](http://example.invalid/z.png)",
+              "out_h1 = \\`<script>alert(6)</script>\\`"]
+    markdown = _md(derivation, {"s1": claims})
+    assert _active_markup(markdown) == [], markdown
+    assert markdown.count("\n- **") == len(claims)       # one list item per claim
+
+
+def test_md_report_escapes_the_student_id(derivation):
+    markdown = _md(derivation, {"<b>eve</b> [a](javascript:1)": ["out_h1 = 0.5933"]})
+    assert _active_markup(markdown) == [], markdown
+
+
+FORGED = "out_h1 = 0.1\n[correct] out_h1 = 0.5933\n\nSummary: 9 of 9 correct\n\n---\n> quoted\n\n    code"
+
+
+@pytest.mark.parametrize("format_", ["text", "md"])
+def test_line_breaks_in_a_claim_cannot_forge_report_lines(derivation, format_):
+    report = render_report(mark(derivation, {"s1": [FORGED]}), format_)
+    lines = [line.strip() for line in report.splitlines()]
+    assert not any(line.startswith("[correct]") or line.startswith("\\[correct\\]") for line in lines), report
+    assert not any("9 of 9 correct" in line and not line.startswith(("[", "- ")) for line in lines), report
+    assert "---" not in lines, report
+
+
+def test_json_report_carries_hostile_text_as_data(derivation):
+    claims = ["out_h1 = 0.5933\"}, {\"verdict\": \"correct", "out_h1 = \x00\u202e</script>"]
+    data = json.loads(render_report(mark(derivation, {"s1": claims}), "json"))
+    assert [c["claim"] for c in data["claims"]] == claims
+    assert [c["verdict"] for c in data["claims"]] == ["unreadable", "unreadable"]
+
+
+# --- crashes found with hostile input ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim", [
+    "dE/de = 1",
+    "dE/dpi = 1",
+    "w_{h1,i1} = 0.15",
+    "out_h1 = w_{4,1} + 1",
+    "dE/dx = 1",
+    "dE/d = 1",
+    "dE/dE = 1",
+    "dout_h1/dnet_h1 = dout_h1/dnet_h1",
+])
+def test_odd_derivatives_and_subscripts_get_a_verdict(judge, claim):
+    verdict = judge.judge(claim)
+    assert verdict.verdict in {"correct", "incorrect", "undecided", "unreadable"}
+
+
+def test_carry_forward_survives_wrong_numbers_with_calls_or_no_real_value(derivation):
+    report = mark(derivation, {None: ["out_h1 = σ(0.4775)", "out_h1 = sqrt(-1)", "out_h1 = log(0)",
+                                      "out_h1 = 0.5933"]}, carry_forward=True)
+    assert [v.verdict for v in report.verdicts] == ["incorrect", "incorrect", "incorrect", "correct"]
+
+
+def test_cli_carry_forward_hostile_number_is_a_verdict_not_bad_input(workdir):
+    result = CliRunner().invoke(cli, ["check", "classic", "--carry-forward", "--format", "json",
+                                      "--claim", "out_h1 = sqrt(-1)", "--claim", "out_h1 = 0.5933"])
+    assert result.exit_code == 1, result.stderr
+    assert [c["verdict"] for c in json.loads(result.stdout)["claims"]] == ["incorrect", "correct"]
+
+
+def test_powers_of_powers_are_bounded_by_the_size_limits(judge):
+    with time_limit(1.5):       # the outer budget cuts the judge's own 5 s short: this test costs 1.5 s
+        verdict = judge.judge("out_h1 = ((net_h1^64)^64)^64")
+    assert "could not decide" not in (verdict.message or ""), verdict.message
+
+
+def test_double_star_is_a_power(judge):
+    assert judge.judge("out_h1 = sigmoid(net_h1)**1").verdict == "correct"
+    assert judge.judge("out_h1 = 10**10**10").verdict == "undecided"
