@@ -27,6 +27,7 @@ MAX_DEPTH = 60         # nesting of the expression built
 MAX_EXPONENT = 64      # largest numeric exponent
 MAX_NUMBER_BITS = 20000  # largest exact number a power may produce
 MAX_DECIMAL_EXPONENT = 300  # 1e300 is the largest number written in e-notation
+MAX_EXP_ARGUMENT = 1000    # exp(1000) is the largest exponential of a number
 
 
 class ClaimTooLarge(ClaimError):
@@ -262,14 +263,19 @@ def _check_size(expression: sympy.Basic) -> None:
     SymPy combines powers of powers and products of powers ((x^64)^64 is
     x^4096), so exponents are checked on the built expression, not only as written.
     """
-    stack = [(expression, 1)]
+    stack, nodes = [(expression, 1)], []
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
         if node.is_Pow and node.exp.is_number and (not node.exp.is_real or abs(node.exp) > MAX_EXPONENT):
             raise ClaimTooLarge(f"exponent larger than {MAX_EXPONENT}")
+        nodes.append(node)
         stack.extend((arg, depth + 1) for arg in node.args)
+    for node in reversed(nodes):  # inner before outer: exp(exp(exp(100))) stops at the second exp
+        if isinstance(node, sympy.exp) and node.args[0].is_number and \
+                abs(node.args[0].evalf(15)) > MAX_EXP_ARGUMENT:
+            raise ClaimTooLarge(f"exp of a number beyond {MAX_EXP_ARGUMENT}")
 
 
 def _numbers(tree) -> list[str]:
