@@ -396,3 +396,62 @@ def test_readme_sample_report_is_what_derive_prints(tmp_path):
     result = CliRunner().invoke(cli, ["check", "classic", "--claims", str(tmp_path / "claims.yaml")])
     assert result.exit_code == 1
     assert result.output.strip() == report.strip()
+
+
+# --- every quantity kind in three spellings, on the other networks --------------------------------------
+
+def _safe_figure(value):
+    """Return `value` to as many significant digits (6 down to 3) as keep it clear of a rounding boundary,
+    so that the small error of the finite differences cannot flip the last digit."""
+    import math
+    for digits in (6, 5, 4, 3):
+        scaled = abs(value) / 10 ** (math.floor(math.log10(abs(value))) - digits + 1)
+        if abs(scaled - math.floor(scaled) - 0.5) > 0.1:
+            return f"{value:.{digits}g}"
+    return f"{value:.2g}"
+
+
+def _spell(kind, subject, value):
+    """Return the claim `kind(subject) = value` written plainly, in LaTeX and in Unicode."""
+    number = _safe_figure(value)
+    unicode_number = number.replace("-", "−")
+    base, digits = subject.rstrip("0123456789"), subject[len(subject.rstrip("0123456789")):]
+    latex_param = f"{base}_{{{digits}}}" if digits and base else subject
+    return {
+        "net": [f"net_{subject} = {number}", rf"\mathrm{{net}}_{{{subject}}} = {number}", f"net_{subject} = {unicode_number}"],
+        "out": [f"out_{subject} = {number}", rf"\mathrm{{out}}_{{{subject}}} = {number}", f"out_{subject} = {unicode_number}"],
+        "delta": [f"delta_{subject} = {number}", rf"\delta_{{{subject}}} = {number}", f"δ_{subject} = {unicode_number}"],
+        "dnet": [f"dE/dnet_{subject} = {number}", rf"\frac{{\partial E}}{{\partial net_{{{subject}}}}} = {number}",
+                 f"∂E/∂net_{subject} = {unicode_number}"],
+        "gradient": [f"dE/d{subject} = {number}", rf"\frac{{\partial E_{{total}}}}{{\partial {latex_param}}} = {number}",
+                     f"∂E/∂{subject} = {unicode_number}"],
+        "update": [f"{subject}_new = {number}", rf"{latex_param}^{{+}} = {number}", f"{subject}⁺ = {unicode_number}"],
+        "E": [f"E = {number}", rf"E_{{total}} = {number}", f"E_total = {unicode_number}"],
+        "E_new": [f"E_new = {number}", rf"E_{{total}}^{{+}} = {number}", f"E⁺ = {unicode_number}"],
+    }[kind]
+
+
+@pytest.mark.parametrize("name", ["deep", "fully_connected", "softmax"])
+def test_every_quantity_kind_in_three_spellings_on_other_networks(name):
+    judge = Judge(derive_network(example(name)))
+    model = Model(example_path(name).read_text())
+    _, outs = model.forward()
+    rate = float(model.data["learning_rate"])
+    gradients = {p: model.finite_difference(p, step=1e-7) for p in model.params}
+    updated = {p: v - rate * gradients[p] if not (p.startswith(("b", "c", "d", "g")) and
+                                                    model.data.get("update_biases") is False) else v
+               for p, v in model.params.items()}
+    figures = [("E", "", model.loss()), ("E_new", "", model.loss(updated))]
+    for unit, (net, out) in outs.items():
+        figures += [("net", unit, net), ("out", unit, out)]
+    for units, _, _, bias_names in model.layout:
+        for unit, bias in zip(units, bias_names):
+            if bias and bias_names.count(bias) == 1:  # δ of a unit with its own bias is that bias's gradient
+                figures += [("delta", unit, gradients[bias]), ("dnet", unit, gradients[bias])]
+    for parameter in list(model.params)[:6]:
+        figures += [("gradient", parameter, gradients[parameter]), ("update", parameter, updated[parameter])]
+    assert any(kind == "delta" for kind, _, _ in figures)
+    for kind, subject, value in figures:
+        for claim in _spell(kind, subject, value):
+            verdict = judge.judge(claim)
+            assert verdict.verdict == "correct", (claim, verdict.verdict, verdict.message, verdict.expected_value)
