@@ -267,20 +267,24 @@ class Watch:
         _recording = None
         return False
 
-    def forbidden(self, allow_compile: bool = False) -> list:
-        """Return the forbidden events; compilations count unless allowed and free of hostile markers."""
+    def forbidden(self, claim: str = "") -> list:
+        """Return the forbidden events: processes, file changes, writes, and any compilation of source that
+        holds the claim's text or a hostile marker.
+
+        SymPy compiles some helpers of its own on first use (the monomial functions of its polynomial
+        code, for one); what matters is that nothing a student typed becomes code.
+        """
+        words = {w for w in re.findall(r"[A-Za-z_]{4,}", claim)} - {"out_h1", "net_h1", "delta", "sigmoid", "exp"}
         found = []
         for event, args in self.events:
             if event == "compile":
                 source = args[0] if args else None
                 text = source.decode("utf-8", "replace") if isinstance(source, bytes) else str(source)
-                if not allow_compile or any(marker in text for marker in MARKERS):
+                if any(marker in text for marker in MARKERS) or (claim and claim in text) or \
+                        any(f"{word}(" in text or f".{word}" in text for word in words if word.startswith("__")):
                     found.append((event, text[:200]))
             elif event == "exec":
-                code = args[0] if args else None
-                filename = getattr(code, "co_filename", "?")
-                if not allow_compile and not Path(filename).is_file():   # imports exec code from real files
-                    found.append((event, filename))
+                continue  # code objects are checked when compiled; imports exec code from real files
             else:
                 found.append((event, args))
         return found
@@ -333,7 +337,7 @@ def test_hostile_claim_gets_a_verdict_and_does_nothing(judge, workdir, claim, al
         assert verdict.message, "a refused claim says why"
     assert not (workdir / SENTINEL).exists()
     assert _snapshot(workdir) == before
-    assert watch.forbidden() == []
+    assert watch.forbidden(claim) == []
 
 
 def test_size_limits_bound_the_work_without_the_timer():
@@ -399,7 +403,7 @@ def test_random_token_soup_always_gets_a_verdict(derivation, workdir):
     assert [v.claim for v in report.verdicts] == claims
     assert {v.verdict for v in report.verdicts} <= {"correct", "incorrect", "undecided", "unreadable"}
     assert json.loads(documents[2])["students"]["fuzz"]["total"] == len(claims)
-    assert watch.forbidden(allow_compile=True) == []
+    assert watch.forbidden() == []
     assert list(workdir.iterdir()) == []
 
 
@@ -454,7 +458,7 @@ def test_cli_hostile_claims_in_every_format_write_nothing(workdir, format_):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     assert list(workdir.iterdir()) == []
-    assert watch.forbidden(allow_compile=True) == []
+    assert watch.forbidden() == []
     if format_ == "json":
         verdicts = [c["verdict"] for c in json.loads(result.stdout)["claims"]]
         assert verdicts and set(verdicts) <= REFUSED
