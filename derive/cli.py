@@ -217,7 +217,9 @@ def _our_diagram(path: Path) -> bool:
               help="Relative tolerance for numbers (default: the precision each number is written with).")
 @click.option("--digits", type=click.IntRange(1, 40), default=9, show_default=True,
               help="Significant digits of the expected values shown.")
-def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits):
+@click.option("--lang", type=click.Choice(languages()), default="en", show_default=True,
+              help="Language of the report's prose (the JSON keys stay as they are).")
+def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits, lang):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -238,7 +240,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
         if claims:
             grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
         report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
-        document = render_report(report, format_, digits=digits)
+        document = render_report(report, format_, lang=lang, digits=digits)
     except DeriveError as error:
         raise InputError(str(error)) from None
     if output is None:

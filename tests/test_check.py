@@ -455,3 +455,9 @@ def test_every_quantity_kind_in_three_spellings_on_other_networks(name):
         for claim in _spell(kind, subject, value):
             verdict = judge.judge(claim)
             assert verdict.verdict == "correct", (claim, verdict.verdict, verdict.message, verdict.expected_value)
+
+
+def test_report_in_chinese():
+    result = CliRunner().invoke(cli, ["check", "classic", "--lang", "zh", "--claim", "dE/dw5 = delta_o1 * net_h1"])
+    assert result.exit_code == 1
+    assert "错误" in result.output and "Likely mistake" not in result.output
