@@ -72,6 +72,8 @@ class _VerdictWriter:
             "expected_latex": self.latex.doprint(expected) if expected is not None else None,
             "expected_value": to_float(verdict.expected_value) if verdict.expected_value is not None else None,
             "expected_value_text": self.number(verdict.expected_value),
+            "claimed_value": to_float(verdict.claimed_value) if verdict.claimed_value is not None else None,
+            "carried_value": to_float(verdict.carried_value) if verdict.carried_value is not None else None,
             "method": verdict.method,
             "method_detail": self.method(verdict),
             "diagnosis": self.diagnosis(verdict),
