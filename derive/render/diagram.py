@@ -160,8 +160,8 @@ def _bias_edges(derivation, notation, layer, nodes, edge_labels, number) -> list
         parameter, target = units[0].bias, nodes[units[0].name]
         if len(units) > 1:
             x, y = target.x - COLUMN * 0.5, min(nodes[u.name].y for u in units) - ROW * 0.8
-        else:
-            x, y = target.x - COLUMN * 0.3, target.y - ROW * 0.55
+        else:  # just above its unit, clear of the arrows coming in from the left
+            x, y = target.x + 0.55, target.y - ROW * 0.5
         node = Node(f"bias:{name}", "bias", x, y, notation.latex(parameter.symbol), notation.text(parameter.symbol))
         nodes[node.name] = node
         for position, unit in enumerate(units):  # a shared bias's value is written once, on its first arrow
