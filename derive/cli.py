@@ -1,8 +1,6 @@
 """The command line: thin click commands over the library. Errors become one line and exit code 2."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -18,9 +16,9 @@ from . import examples
 from .derivation import derive as derive_network
 from .errors import DeriveError
 from .notation import STYLES
-from .render import FORMATS, languages, render_diagram, render_sheet
+from .render import FORMATS, languages, render_diagram
 from .render.diagram import EDGE_LABELS
-from .render.pdf import compile_pdf
+from .render.pdf import compile_document
 from .render.report import REPORT_FORMATS
 from .spec import load
 
@@ -159,7 +157,7 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
 def document_files(derivation, format_: str, output: Path | None, options: dict) -> list[tuple[Path | None, object]]:
     """Return [(path, text or bytes)] of a derivation's document: with md, also the diagram's SVG beside it."""
     if format_ == "pdf":
-        return [(output, pdf_document(derivation.render("tex", **options), options["lang"]))]
+        return [(output, compile_document(derivation.render("tex", **options), options["lang"]))]
     if format_ == "md" and output is not None:
         diagram = output.with_suffix(".svg")
         svg = render_diagram(derivation, notation=options["notation"], edge_labels=options["edge_labels"],
@@ -167,11 +165,6 @@ def document_files(derivation, format_: str, output: Path | None, options: dict)
                              template_dir=options["template_dir"])
         return [(output, derivation.render("md", diagram_file=diagram.name, **options)), (diagram, svg)]
     return [(output, derivation.render(format_, **options))]
-
-
-def pdf_document(tex: str, lang: str) -> bytes:
-    """Return the PDF of a LaTeX document in `lang` (xelatex for Chinese, pdflatex otherwise)."""
-    return compile_pdf(tex, "xelatex" if lang == "zh" else "pdflatex")
 
 
 MANIFEST = ".derive-files"
@@ -289,7 +282,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
         files = []
         with progress_bar(len(derived), "writing") as advance:
             for name, variant_spec, derivation in derived:
-                files += handout_files(derivation, asked, format_, name, options, diagram_labels, unit_values)
+                files += handouts.documents(derivation, asked, format_, name, options, diagram_labels, unit_values)
                 if name is not None:
                     files.append((Path(f"network-{name}.yaml"), handouts.spec_yaml(variant_spec)))
                 advance(1)
@@ -297,44 +290,12 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
             rows = handouts.answer_rows([(name, d) for name, _, d in derived], asked)
             files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
                                                             "variants": rows}, indent=2) + "\n"))
-            files.append((Path("answers.csv"), answers_csv(rows)))
+            files.append((Path("answers.csv"), handouts.answers_csv(rows)))
     except DeriveError as error:
         raise InputError(str(error)) from None
     directory.mkdir(parents=True, exist_ok=True)
     write_all([(directory / path, content) for path, content in files], manifest=directory / MANIFEST)
     click.echo(f"wrote {len(files)} files to {directory}")
-
-
-def handout_files(derivation, asked, format_: str, name: str | None, options: dict, edge_labels: str,
-                  unit_values: bool) -> list[tuple[Path, object]]:
-    """Return the sheet and the key of one derivation, as (relative path, text or bytes)."""
-    suffix = f"-{name}" if name else ""
-    source = "tex" if format_ == "pdf" else format_
-    diagram = f"network{suffix}.svg" if format_ == "md" else None
-    # The sheet's diagram never shows what it asks for: gradients and updated values stay in the key.
-    given_labels = edge_labels if edge_labels in ("weights", "values", "none") else "values"
-    sheet = render_sheet(derivation, asked, source, variant=name, diagram_file=diagram, notation=options["notation"],
-                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"],
-                         edge_labels=given_labels)
-    key = derivation.render(source, answers=asked, variant=name, diagram_file=diagram, edge_labels=edge_labels,
-                            unit_values=unit_values, **options)
-    if format_ == "pdf":
-        sheet, key = pdf_document(sheet, options["lang"]), pdf_document(key, options["lang"])
-    extension = "pdf" if format_ == "pdf" else FORMATS[format_]
-    files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
-    if diagram:
-        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels=given_labels,
-                                                    lang=options["lang"], template_dir=options["template_dir"])))
-    return files
-
-
-def answers_csv(rows: list[dict]) -> str:
-    """Return the answer table as CSV: one row per variant, one column per asked quantity."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 @contextmanager
@@ -396,7 +357,7 @@ def example_handouts(formats=("html", "pdf")):
     for lang in ("en", "zh"):
         options = dict(digits=9, exact=False, notation="named", lang=lang, template_dir=None)
         for format_ in formats:
-            for path, content in handout_files(derivation, asked, format_, None, options, "values", False):
+            for path, content in handouts.documents(derivation, asked, format_, None, options, "values", False):
                 yield Path("handout") / lang / path, content
 
 

@@ -8,9 +8,12 @@ generator, so the same seed always gives the same variants.
 """
 from __future__ import annotations
 
+import csv
+import io
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 
 import sympy
 import yaml
@@ -21,7 +24,7 @@ from .errors import DeriveError, SpecError
 from .functions import X
 from .network import describe, quantity
 from .numbers import EvaluationError, format_number
-from .spec import LayerSpec, ParameterSpec, Spec
+from .spec import ParameterSpec, Spec
 
 KINDS = ("net", "out", "E", "delta", "gradient", "update")
 MAX_DRAWS = 500
@@ -204,3 +207,38 @@ def answer_rows(variants_: list[tuple[str, Derivation]], asked: list[Question]) 
     """Return one row per variant: its id and the value of every asked quantity (full double precision)."""
     return [{"variant": name, **{q.name: float(format_number(d.values[q.symbol], 17)) for q in asked}}
             for name, d in variants_]
+
+
+def documents(derivation: Derivation, asked: list[Question], format_: str, name: str | None, options: dict,
+              edge_labels: str, unit_values: bool) -> list[tuple[Path, object]]:
+    """Return the sheet and the key of one derivation (and the diagram of a Markdown pair) as
+    (relative path, text or bytes); `options` are render options (digits, exact, notation, lang, template_dir)."""
+    from .render import FORMATS, render_diagram, render_sheet
+    from .render.pdf import compile_document
+    suffix = f"-{name}" if name else ""
+    source = "tex" if format_ == "pdf" else format_
+    diagram = f"network{suffix}.svg" if format_ == "md" else None
+    # The sheet's diagram never shows what it asks for: gradients and updated values stay in the key.
+    given_labels = edge_labels if edge_labels in ("weights", "values", "none") else "values"
+    sheet = render_sheet(derivation, asked, source, variant=name, diagram_file=diagram, notation=options["notation"],
+                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"],
+                         edge_labels=given_labels)
+    key = derivation.render(source, answers=asked, variant=name, diagram_file=diagram, edge_labels=edge_labels,
+                            unit_values=unit_values, **options)
+    if format_ == "pdf":
+        sheet, key = compile_document(sheet, options["lang"]), compile_document(key, options["lang"])
+    extension = "pdf" if format_ == "pdf" else FORMATS[format_]
+    files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
+    if diagram:
+        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels=given_labels,
+                                                    lang=options["lang"], template_dir=options["template_dir"])))
+    return files
+
+
+def answers_csv(rows: list[dict]) -> str:
+    """Return the answer table as CSV: one row per variant, one column per asked quantity."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .functions import Activation, Loss, O, T, softmax
+from .functions import Activation, O, T, softmax
 from .spec import Spec
 
 

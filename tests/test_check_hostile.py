@@ -40,7 +40,6 @@ from derive.check.budget import time_limit
 from derive.check.judge import CLAIM_BUDGET
 from derive.check.parse import ClaimTooLarge
 from derive.cli import cli
-from derive.errors import DeriveError
 from derive.render.report import render_report
 
 WALL = 10.0                     # seconds per claim: hang guard only

@@ -1,6 +1,5 @@
 """Documents: committed outputs are fresh, every generated .tex compiles, the CLI options work."""
 import json
-import os
 import subprocess
 import sys
 from fractions import Fraction

@@ -64,6 +64,11 @@ def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
         return pdf.read_bytes()
 
 
+def compile_document(tex: str, lang: str = "en") -> bytes:
+    """Return the PDF of a document in `lang`: xelatex (with ctex) for Chinese, pdflatex otherwise."""
+    return compile_pdf(tex, "xelatex" if lang == "zh" else "pdflatex")
+
+
 def log_errors(log: str, context: int = 2, limit: int = 20) -> str:
     """Return the error lines of a LaTeX log ('! …' and 'file:line: …'), each with a little context."""
     lines = log.splitlines()
