@@ -193,7 +193,7 @@ def test_diagram_labels_and_large_networks():
     updated = " ".join(edge.text for edge in layout(classic, edge_labels="updated").edges)
     assert "w5⁺ = 0.3589" in updated
     units = layout(classic, unit_values=True).nodes
-    assert any("out 0.5933" in node.values_text for node in units)
+    assert any("out 0.5933" in node.values for node in units)
     wide = derive.load_text(
         "inputs: [a, b]\nlayers:\n" + "".join(
             f"  - units: [{', '.join(f'u{layer}_{k}' for k in range(9))}]\n    activation: tanh\n"

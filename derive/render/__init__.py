@@ -124,7 +124,8 @@ def _messages(root: Path, lang: str) -> dict[str, str]:
     if not path.is_file():
         path = template_root() / "i18n" / f"{lang}.yaml"
     if not path.is_file():
-        raise RenderError(f"no message catalogue for language {lang!r}")
+        known = sorted(set(languages(root)) | set(languages()))
+        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(known)}")
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -145,6 +146,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment.filters["one_line"] = one_line
     environment.filters["mathml"] = mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
+    environment.globals["m"] = mathml  # m(latex): inline mathematics in HTML templates
     return environment
 
 
@@ -208,10 +210,10 @@ def document_context(derivation, root: Path, format: str, *, digits: int = 9, ex
                      unit_values: bool = False) -> dict:
     """Return what every document template of a derivation is given: writer, messages, diagram, ..."""
     from .diagram import layout
-    if lang not in languages(root) and lang not in languages():
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(languages())}")
+    messages = Messages(root, lang)
     writer = _Writer(derivation, latex=format != "text", digits=digits, exact=exact, notation=notation)
     network = derivation.network
+    drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram
     return {
         "d": derivation,
         "network": network,
@@ -220,13 +222,14 @@ def document_context(derivation, root: Path, format: str, *, digits: int = 9, ex
         "eq": writer.equation,
         "math": writer.math,
         "number": writer.number,
-        "_": translator(root, lang),
-        "phrase": phraser(root, lang),
+        "_": messages,
+        "phrase": messages.phrase,
         "lang": lang,
         "backward": _backward_groups(derivation),
         "notation": notation,
         "zip": zip,
-        "diagram": layout(derivation, writer.notation, edge_labels=edge_labels, unit_values=unit_values),
+        "diagram": layout(derivation, writer.notation, edge_labels=edge_labels, unit_values=unit_values)
+        if drawn else None,
         "marker": "arrow",
     }
 
@@ -235,7 +238,7 @@ def render_diagram(derivation, *, notation: str = "named", edge_labels: str = "w
                    lang: str = "en", template_dir: str | Path | None = None) -> str:
     """Return the network diagram as a standalone SVG file."""
     root = template_directory(template_dir)
-    context = document_context(derivation, root, "md", notation=notation, lang=lang, edge_labels=edge_labels,
+    context = document_context(derivation, root, "svg", notation=notation, lang=lang, edge_labels=edge_labels,
                                unit_values=unit_values)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context)
 
@@ -262,29 +265,31 @@ def template_directory(template_dir: str | Path | None) -> Path:
     return root
 
 
-def translator(root: Path, lang: str):
-    """Return _(key, **fields): the message `key` of language `lang`, with its fields filled in."""
-    messages = _messages(root, lang)
-    return lambda key, **fields: messages[key].format(**fields) if fields else messages[key]
-
-
 _ESCAPES = {"tex": tex_text, "html": lambda text: str(markupsafe.escape(text)), "none": str}
 
 
-def phraser(root: Path, lang: str):
-    """Return phrase(key, escape, **fields): a message whose prose is escaped for `escape` (tex, html,
-    none) while its fields, already written in that format (mathematics, say), go in as they are."""
-    messages = _messages(root, lang)
+class Messages:
+    """The message catalogue of one language, read once.
 
-    def phrase(key: str, escape: str, **fields) -> str:
+    Called as _(key, **fields) it returns the message with its fields filled
+    in; phrase(key, escape, **fields) escapes the message's prose for
+    `escape` (tex, html, none) while its fields, already written in that
+    format (mathematics, say), go in as they are.
+    """
+
+    def __init__(self, root: Path, lang: str):
+        self.messages = _messages(root, lang)
+
+    def __call__(self, key: str, **fields) -> str:
+        return self.messages[key].format(**fields) if fields else self.messages[key]
+
+    def phrase(self, key: str, escape: str, **fields) -> str:
         written = []
-        for literal, field, _, _ in string.Formatter().parse(messages[key]):
+        for literal, field, _, _ in string.Formatter().parse(self.messages[key]):
             written.append(_ESCAPES[escape](literal))
             if field is not None:
                 written.append(str(fields[field]))
         return "".join(written)
-
-    return phrase
 
 
 def _json_document(derivation, writer: _Writer) -> dict:

@@ -10,7 +10,7 @@ of given values), so it stays legible.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..network import Network, quantity
 from ..notation import Notation
@@ -33,8 +33,7 @@ class Node:
     y: float
     latex: str
     text: str
-    values_latex: tuple[str, ...] = ()
-    values_text: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # "net 0.3775", "out 0.5933": plain text, valid in LaTeX too
 
     @property
     def radius(self) -> float:
@@ -111,15 +110,14 @@ def layout(derivation, notation: Notation | None = None, edge_labels: str = "wei
         for row, (name, item) in enumerate(column):
             x, y = index * COLUMN + 1.0, top + row * ROW
             if index == 0:
-                value = derivation.values[item]
-                nodes[name] = Node(name, "input", x, y, notation.latex(item), notation.text(item),
-                                   (number(value),) if unit_values else (), (number(value),) if unit_values else ())
+                values = (number(derivation.values[item]),) if unit_values else ()
+                nodes[name] = Node(name, "input", x, y, notation.latex(item), notation.text(item), values)
                 continue
             label = item.name if notation.style == "named" else str(item.number)
             values = ()
             if unit_values:
                 values = (f"net {number(derivation.values[item.net])}", f"out {number(derivation.values[item.out])}")
-            nodes[name] = Node(name, "unit", x, y, label.replace("_", r"\_"), label, values, values)
+            nodes[name] = Node(name, "unit", x, y, label.replace("_", r"\_"), label, values)
     edges = []
     for layer in network.layers:
         dense = sum(len(unit.connections) for unit in layer.units) > EDGE_LABEL_LIMIT
@@ -146,8 +144,7 @@ def layout(derivation, notation: Notation | None = None, edge_labels: str = "wei
 
 
 def _moved(node: Node, dx: float, dy: float) -> Node:
-    return Node(node.name, node.kind, node.x + dx, node.y + dy, node.latex, node.text, node.values_latex,
-                node.values_text)
+    return replace(node, x=node.x + dx, y=node.y + dy)
 
 
 def _bias_edges(derivation, notation, layer, nodes, edge_labels, number) -> list[Edge]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..notation import Notation
 from ..numbers import format_number, to_float
-from . import render_template, template_directory, translator
+from . import Messages, render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
 
 REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
@@ -85,7 +85,10 @@ class _VerdictWriter:
 
 def report_data(report, lang: str = "en", digits: int = 9, template_dir=None) -> dict:
     """Return the report as JSON-ready data: every claim's verdict, and a summary per student."""
-    _ = translator(template_directory(template_dir), lang)
+    return _report_data(report, Messages(template_directory(template_dir), lang), digits)
+
+
+def _report_data(report, _: Messages, digits: int) -> dict:
     writer = _VerdictWriter(report.derivation, _, digits)
     data = {"claims": [writer.view(v) for v in report.verdicts], "passed": report.passed}
     if report.grouped:
@@ -98,12 +101,13 @@ def report_data(report, lang: str = "en", digits: int = 9, template_dir=None) ->
 def render_report(report, format: str = "text", lang: str = "en", digits: int = 9, template_dir=None) -> str:
     """Return the report of `derive check` in `format` (text, md or json)."""
     root = template_directory(template_dir)
-    data = report_data(report, lang, digits, template_dir)
+    messages = Messages(root, lang)
+    data = _report_data(report, messages, digits)
     if format == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     groups = []
     for student, verdicts in report.students():
         views = [view for view in data["claims"] if view["student"] == student]
         groups.append({"student": student, "claims": views, "summary": report.summary(verdicts)})
-    context = {"_": translator(root, lang), "groups": groups, "report": report, "count": len(report.verdicts)}
+    context = {"_": messages, "groups": groups, "report": report, "count": len(report.verdicts)}
     return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)
