@@ -196,14 +196,15 @@ class Judge:
             raise ClaimError(f"{text.split('=')[0].strip()} is not computed for this network", 1)
         truth = self.derivation.values[symbol]
         step = self.steps.get(symbol)
-        judgements = [self._judge_part(claim, part, truth) for part in claim.parts]
+        expressions = [expand_calls(part.expression, self.derivation) for part in claim.parts]
+        judgements = [self._judge_part(claim, index, expression, truth) for index, expression in enumerate(expressions)]
         wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
         undecided = next((j for j in judgements if j.correct is None), None)
         verdict = "incorrect" if wrong is not None else "undecided" if undecided else "correct"
         shown = judgements[wrong] if wrong is not None else undecided or judgements[-1]
         diagnosis = consistent = carried_value = None
         if wrong is not None:
-            diagnosis = self._diagnose(claim.parts[wrong], symbol, truth, judgements[wrong].tolerance)
+            diagnosis = self._diagnose(claim.parts[wrong], expressions[wrong], symbol, truth, judgements[wrong].tolerance)
             last = claim.parts[-1]
             if carried and judgements[-1].value is not None and all(j.correct is not False for j in judgements[:-1]):
                 carried_value = self._carried(last, judgements[-1].value, symbol, truth, carried)
@@ -216,16 +217,17 @@ class Judge:
             carried_value=carried_value, claimed_value=judgements[-1].value, message=shown.message, student=student,
         )
 
-    def _judge_part(self, claim: Claim, part: Part, truth: sympy.Expr) -> _Judgement:
-        expression = expand_calls(part.expression, self.derivation)
+    def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr) -> _Judgement:
+        """Judge part `index` of a claim; `expression` is that part with σ(x), f'(net) written out."""
+        part = claim.parts[index]
         if part.is_number:
             try:
                 value = evaluate(expression, {})
             except EvaluationError:
                 return _Judgement(False, "number", message="the number has no real value")
             tolerance = self._tolerance(part, truth)
-            if part.literal is None and part.digits is not None and self.rel_tol is None:
-                tolerance += self._rounding_effect(claim, part)
+            if part.literal is None and self.rel_tol is None:
+                tolerance += self._rounding_effect(claim, index)
             return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance, value=value)
         try:
             at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
@@ -255,13 +257,13 @@ class Judge:
                 return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - decimals) + slack
         return slack
 
-    def _rounding_effect(self, claim: Claim, part: Part) -> sympy.Expr:
-        """Return how far a computed number may move when each number in it that is not one of the
+    def _rounding_effect(self, claim: Claim, index: int) -> sympy.Expr:
+        """Return how far computed part `index` may move when each number in it that is not one of the
         problem's own values is off by half a unit in its last place (first order: Σ |∂f/∂x|·u)."""
         traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
         if len(traced.numbers) > MAX_TRACED_NUMBERS:  # not a hand calculation: held to the working precision
             return sympy.Integer(0)
-        expression = expand_calls(traced.parts[claim.parts.index(part)].expression, self.derivation)
+        expression = expand_calls(traced.parts[index].expression, self.derivation)
         given = {abs(value) for value in self.given.values()}
         values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
         bound = sympy.Integer(0)
@@ -302,9 +304,9 @@ class Judge:
         return expression
 
     # mistakes and carried errors ---------------------------------------------------------
-    def _diagnose(self, part: Part, symbol: sympy.Symbol, truth: sympy.Expr, tolerance) -> Diagnosis | None:
+    def _diagnose(self, part: Part, expression: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
+                  tolerance) -> Diagnosis | None:
         """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity."""
-        expression = expand_calls(part.expression, self.derivation)
         try:
             claimed = evaluate(expression, self.derivation.values)
         except EvaluationError:

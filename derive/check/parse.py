@@ -36,11 +36,10 @@ class ClaimTooLarge(ClaimError):
 
 @dataclass(frozen=True)
 class Part:
-    """One right-hand side of a claim: the expression as written, and the precision of its numbers."""
+    """One right-hand side of a claim: the expression as written, and the number as written if it is one."""
 
     expression: sympy.Expr
     literal: str | None = None      # the number as written, when the part is one number
-    digits: int | None = None       # fewest significant digits among its decimal numbers
 
     @property
     def is_number(self) -> bool:
@@ -93,15 +92,6 @@ def _half_unit(literal: str) -> sympy.Rational:
     if "." not in mantissa:
         return sympy.Integer(0)
     return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
-
-
-def _significant_digits(literal: str) -> int | None:
-    """Return the significant digits of a decimal number as written (None for an integer: taken as exact)."""
-    mantissa = literal.lower().split("e")[0]
-    if "." not in mantissa:
-        return None
-    digits = mantissa.replace(".", "").lstrip("0")
-    return max(len(digits), 1)
 
 
 class _Builder(Transformer_NonRecursive):
@@ -278,12 +268,6 @@ def _check_size(expression: sympy.Basic) -> None:
             raise ClaimTooLarge(f"exp of a number beyond {MAX_EXP_ARGUMENT}")
 
 
-def _numbers(tree) -> list[str]:
-    if isinstance(tree, lark.Token):
-        return [str(tree)] if tree.type == "NUMBER" else []
-    return [str(token) for token in tree.scan_values(lambda t: isinstance(t, lark.Token) and t.type == "NUMBER")]
-
-
 def _literal(tree) -> str | None:
     """Return the number as written when a part is just one (signed) number."""
     sign = ""
@@ -330,8 +314,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     for side in sides[1:]:
         expression = builder.value(_build(builder, side))
         _check_size(expression)
-        digits = [d for d in map(_significant_digits, _numbers(side)) if d is not None]
-        parts.append(Part(expression, _literal(side), min(digits) if digits else None))
+        parts.append(Part(expression, _literal(side)))
     return Claim(text, quantity, tuple(parts), builder.numbers)
 
 
