@@ -29,13 +29,15 @@ ACTIVATIONS: dict[str, tuple[str, str, str]] = {
 ACTIVATION_ALIASES = {"linear": "identity"}
 LAYER_ACTIVATIONS = ("softmax",)
 
-# name -> (formula in o and t for one output unit, reduction over the outputs)
-LOSSES: dict[str, tuple[str, str]] = {
-    "half_sse": ("1/2*(t - o)^2", "sum"),
-    "sse": ("(t - o)^2", "sum"),
-    "mse": ("(t - o)^2", "mean"),
-    "cross_entropy": ("-t*ln(o)", "sum"),
-    "bce": ("-(t*ln(o) + (1 - t)*ln(1 - o))", "sum"),
+# name -> (formula in o and t for one output unit, reduction over the outputs, what the targets must be)
+# Targets: None (any number); "probability" (each in [0, 1]); "distribution" (each in [0, 1], and summing
+# to 1 when the output layer is layer-wise, as softmax outputs do).
+LOSSES: dict[str, tuple[str, str, str | None]] = {
+    "half_sse": ("1/2*(t - o)^2", "sum", None),
+    "sse": ("(t - o)^2", "sum", None),
+    "mse": ("(t - o)^2", "mean", None),
+    "cross_entropy": ("-t*ln(o)", "sum", "distribution"),
+    "bce": ("-(t*ln(o) + (1 - t)*ln(1 - o))", "sum", "probability"),
 }
 
 
@@ -61,6 +63,7 @@ class Loss:
     name: str
     term: sympy.Expr
     reduction: str
+    targets: str | None = None
 
 
 def _names(known) -> str:
@@ -93,8 +96,8 @@ def loss(text: str, where: str | None = None) -> Loss:
         raise SpecError("loss must be a name or a formula in o and t", where)
     name = text.strip()
     if name in LOSSES:
-        formula, reduction = LOSSES[name]
-        return Loss(name, parse_formula(formula, {"o": O, "t": T}), reduction)
+        formula, reduction, targets = LOSSES[name]
+        return Loss(name, parse_formula(formula, {"o": O, "t": T}), reduction, targets)
     if name.isidentifier() and name not in ("o", "t"):
         raise SpecError(f"unknown loss {name!r}; use one of {_names(LOSSES)}, or a formula in o and t", where)
     try:
@@ -104,6 +107,19 @@ def loss(text: str, where: str | None = None) -> Loss:
     if not term.has(O):
         raise SpecError("a loss formula must depend on o", where)
     return Loss(name, term, "sum")
+
+
+def target_problem(loss: Loss, targets, output_activation: Activation) -> str | None:
+    """Return what is wrong with `targets` for `loss` (a target outside [0, 1], a sum that is not 1), or None."""
+    if loss.targets is None:
+        return None
+    outside = [str(target) for target in targets if not 0 <= target <= 1]
+    if outside:
+        return f"{loss.name} needs targets between 0 and 1; found {', '.join(outside)}"
+    if loss.targets == "distribution" and output_activation.layer_wise and sum(targets) != 1:
+        return (f"{loss.name} over a {output_activation.name} layer needs targets that sum to 1; "
+                f"they sum to {sum(targets)}")
+    return None
 
 
 def softmax(nets: list[sympy.Expr]) -> list[sympy.Expr]:

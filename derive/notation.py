@@ -18,6 +18,7 @@ GREEK = {
     "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "rho": "ρ",
     "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
 }
+_LOCAL_LETTERS = ("z", "u", "v", "s", "p", "q", "r")
 _TRAILING_DIGITS = re.compile(r"([A-Za-z]+?)(\d+)\Z")
 
 
@@ -145,8 +146,28 @@ class Notation:
             if subjects[0] == "E":
                 return plus(sub("E", unit(subjects[1])) if len(subjects) > 1 else loss)
             return plus(sub(word(subjects[0]), unit(subjects[1])))
-        # A formula's own variable (x, o, t): written as a name.
-        return latex_name(symbol.name) if latex else text_name(symbol.name)
+        # A formula's own variable (x, o, t): local to its formula, renamed when the network uses the letter.
+        local = self.local_names().get(symbol.name, symbol.name)
+        return latex_name(local) if latex else text_name(local)
+
+    def names(self) -> set[str]:
+        """Return every name the network gives: inputs, units and parameters."""
+        network = self.network
+        return ({name for name, _ in network.inputs} | {unit.name for unit in network.units}
+                | {parameter.name for parameter in network.parameters})
+
+    def local_names(self) -> dict[str, str]:
+        """Return how the catalogue's formula variables (x; o and t) are written here: as themselves, or,
+        when the network names something x, o or t, as the first free letter of _LOCAL_LETTERS."""
+        taken, written = self.names(), {}
+        for variable in ("x", "o", "t"):
+            letter = next(c for c in (variable, *_LOCAL_LETTERS) if c not in taken and c not in written.values())
+            written[variable] = letter
+        return written
+
+    def writes_exp_as_e(self) -> bool:
+        """Return False when e^{…} could be read as the network's own e (an input or parameter named e)."""
+        return "e" not in self.names()
 
     def activation(self, layer: int, latex: bool) -> str:
         """Return the name of layer `layer`'s activation function (σ, tanh, f, ...)."""

@@ -7,22 +7,36 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 import sympy
 import yaml
 
 from . import functions
 from .errors import SpecError
-from .formula import CONSTANTS, FUNCTIONS
+from .quantities import UPDATED_WORDS, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
-# Names that would read as something else in a formula or a document.
-RESERVED = {"E", "e", "pi", "eta", "x", "o", "t", "net", "out", "delta", "target"} | set(FUNCTIONS) | set(CONSTANTS)
 TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases"}
+# Descriptive keys: where the example comes from. Keys starting with "x-" are the user's own and ignored.
+DESCRIPTIVE = ("description", "source", "author")
 LAYER_KEYS = {"units", "activation", "weights", "bias"}
+
+# Bounds on the work a file can ask for: every limit is said in the message that enforces it.
+MAX_FILE_BYTES = 1_000_000
+MAX_LAYERS = 16
+MAX_UNITS_PER_LAYER = 128
+MAX_WEIGHTS = 10_000
+MAX_NUMBER_CHARACTERS = 40          # a number as written
+MAX_SIGNIFICANT_DIGITS = 30
+MAX_MAGNITUDE = sympy.Integer(10) ** 12   # largest |value| of a number in the file
+MIN_MAGNITUDE = sympy.Rational(1, 10 ** 12)  # smallest non-zero |value|
+_DECIMAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
+# The tags YAML gives plain and quoted scalars by itself; any other tag was written by hand (!foo, !!binary).
+_IMPLICIT_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_CONTAINER_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,8 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated network file."""
+    """A validated network file. `source` is where it was read from (for messages); `description`,
+    `reference` (the file's `source:` key) and `author` describe the example, when given."""
 
     title: str
     inputs: tuple[str, ...]
@@ -62,6 +77,9 @@ class Spec:
     learning_rate: sympy.Rational
     update_biases: bool
     source: str
+    description: str = ""
+    reference: str = ""
+    author: str = ""
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -69,8 +87,19 @@ class Spec:
         return self.layers[-1].units
 
 
+def _one_line(text: str) -> str:
+    """Return a message on one line, control characters written as escapes (a library's message may have several)."""
+    return " ".join("".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" and c not in "\n\t" else c
+                            for c in str(text)).split())
+
+
 class _Reader:
-    """Turns a YAML node tree into plain data while remembering each node's line."""
+    """Turns a YAML node tree into plain data while remembering each node's line.
+
+    Scalars are read from the text as written, by our own rules, never by
+    YAML's implicit typing: `00123` stays the text 00123, a date is not a
+    number, `1e-3` is a number, and a hand-written tag is refused.
+    """
 
     def __init__(self, source: str):
         self.source = source
@@ -82,75 +111,113 @@ class _Reader:
     def fail(self, message: str, node: yaml.Node | None, field: str) -> SpecError:
         return SpecError(message, self.where(node, field))
 
-    def mapping(self, node, field, allowed=None) -> dict[str, yaml.Node]:
+    def untagged(self, node, field) -> None:
+        if node.tag not in _IMPLICIT_TAGS | _CONTAINER_TAGS:
+            raise self.fail(f"YAML tags such as {node.tag[:40]!r} are not supported", node, field)
+
+    def mapping(self, node, field, allowed=None, extensions: bool = False) -> dict[str, yaml.Node]:
+        """Return a mapping's value nodes by key; with `extensions`, keys starting with "x-" are skipped."""
         if not isinstance(node, yaml.MappingNode):
             raise self.fail("expected a mapping", node, field)
+        self.untagged(node, field)
         result: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise self.fail("keys must be plain names", key_node, field)
+            self.untagged(key_node, field)
+            key = key_node.value
             if key in result:
                 raise self.fail(f"duplicate key {key!r}", key_node, field)
+            if extensions and key.startswith("x-"):
+                continue
             if allowed is not None and key not in allowed:
                 hint = difflib.get_close_matches(key, sorted(allowed), n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(allowed))})"
-                raise self.fail(f"unknown key {key!r}{suggestion}", key_node, field)
+                raise self.fail(f"unknown key {_one_line(key)[:40]!r}{suggestion}", key_node, field)
             result[key] = value_node
         return result
 
-    def sequence(self, node, field) -> list[yaml.Node]:
+    def sequence(self, node, field, limit: int | None = None, what: str = "entries") -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
             raise self.fail("expected a list", node, field)
+        self.untagged(node, field)
+        if limit is not None and len(node.value) > limit:
+            raise self.fail(f"{len(node.value)} {what}: at most {limit} are allowed", node, field)
         return list(node.value)
 
-    def scalar(self, node, field) -> Any:
+    def scalar(self, node, field) -> str:
+        """Return a scalar's text exactly as written (quotes removed)."""
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail("expected a single value", node, field)
-        return _construct(node)
+        self.untagged(node, field)
+        return node.value
+
+    def is_null(self, node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
     def text(self, node, field) -> str:
-        value = self.scalar(node, field)
-        if not isinstance(value, str):
-            raise self.fail("expected text", node, field)
+        value = "" if self.is_null(node) else self.scalar(node, field)
+        bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"), None)
+        if bad is not None:
+            raise self.fail(f"control character U+{ord(bad):04X} in the text", node, field)
         return value
 
     def name(self, node, field) -> str:
         value = self.scalar(node, field)
-        if not isinstance(value, str) or not NAME.match(value):
-            raise self.fail(
-                f"invalid name {value!r}: use a letter followed by letters, digits or underscores (at most 32)", node, field
-            )
-        if value in RESERVED:
-            raise self.fail(f"{value!r} is reserved; choose another name", node, field)
+        if not NAME.match(value):
+            raise self.fail(f"invalid name {_one_line(value)[:40]!r}: use a letter followed by letters, digits or "
+                            "underscores (at most 32)", node, field)
+        reason = reserved_reason(value)
+        if reason:
+            raise self.fail(f"{value!r} cannot name a unit, input or parameter: {reason}", node, field)
         return value
 
+    def boolean(self, node, field) -> bool:
+        value = self.scalar(node, field).lower() if node.tag == "tag:yaml.org,2002:bool" else None
+        if value not in _TRUE | _FALSE:
+            raise self.fail("expected true or false", node, field)
+        return value in _TRUE
+
     def number(self, node, field) -> sympy.Rational:
-        value = self.scalar(node, field)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"expected a number, found {value!r}", node, field)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(f"expected a finite number, found {value!r}", node, field)
-        # repr() gives the shortest decimal that reads back as the same float:
-        # the figure the teacher typed, kept exact.
-        return sympy.Rational(repr(value)) if isinstance(value, float) else sympy.Integer(value)
-
-
-def _construct(node: yaml.ScalarNode) -> Any:
-    loader = yaml.SafeLoader("")
-    return loader.construct_object(node, deep=True)
+        """Return a number exactly as written (0.1 is 1/10), within the bounds of MAX_* above."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            found = _one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "a list or mapping"
+            raise self.fail(f"expected a number, found {found!r}", node, field)
+        text = node.value
+        if len(text) > MAX_NUMBER_CHARACTERS:
+            raise self.fail(f"a number of {len(text)} characters: at most {MAX_NUMBER_CHARACTERS} are allowed",
+                            node, field)
+        if not _DECIMAL.match(text):
+            raise self.fail(f"expected a finite number written in decimals, found {text!r}", node, field)
+        mantissa, _, exponent = text.lower().lstrip("+-").partition("e")
+        digits = mantissa.replace(".", "").lstrip("0")
+        if len(digits.rstrip("0") if "." in mantissa else digits) > MAX_SIGNIFICANT_DIGITS:
+            raise self.fail(f"{text!r} has more than {MAX_SIGNIFICANT_DIGITS} significant digits", node, field)
+        if exponent and abs(int(exponent)) > 100:
+            raise self.fail(f"{text!r} is beyond the range of numbers allowed (1e-12 to 1e12)", node, field)
+        value = sympy.Rational(text)
+        if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+            raise self.fail(f"{text!r} is beyond the range of numbers allowed (1e-12 to 1e12)", node, field)
+        return value
 
 
 def load_text(text: str, source: str = "<spec>") -> Spec:
     """Return the Spec described by YAML or JSON `text`; `source` names it in errors."""
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"larger than {MAX_FILE_BYTES // 1000} kB", source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f", line {mark.line + 1}" if mark else ""
-        raise SpecError(f"malformed YAML: {error.problem or error.context}", f"{source}{line}") from None
+        raise SpecError(f"malformed YAML: {_one_line(error.problem or error.context)}", f"{source}{line}") from None
+    except yaml.reader.ReaderError as error:
+        raise SpecError(f"character {error.character!r} at position {error.position + 1} is not allowed in a YAML "
+                        f"file", source) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"malformed YAML: {error}", source) from None
+        raise SpecError(f"malformed YAML: {_one_line(error)}", source) from None
+    except RecursionError:
+        raise SpecError("nested too deeply", source) from None
     if root is None:
         raise SpecError("the file is empty", source)
     return _SpecBuilder(_Reader(source)).build(root)
@@ -160,11 +227,17 @@ def load(path: str | Path) -> Spec:
     """Return the Spec in the file at `path`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise SpecError(f"larger than {MAX_FILE_BYTES // 1000} kB", str(path))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"cannot read: {error}", str(path)) from None
+    except OSError as error:
+        raise SpecError(f"cannot read: {error.strerror or error}", str(path)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SpecError(f"not UTF-8 text (byte {error.start + 1})", str(path)) from None
     return load_text(text, str(path))
 
 
@@ -172,19 +245,20 @@ class _SpecBuilder:
     def __init__(self, reader: _Reader):
         self.r = reader
         self.parameters: dict[str, ParameterSpec] = {}
-        self.unit_names: set[str] = set()
+        self.names_seen: dict[str, str] = {}   # every name of the network -> what it names, with its place
+        self.weights = 0
 
     def build(self, root) -> Spec:
         r = self.r
-        top = r.mapping(root, "", TOP_LEVEL)
+        top = r.mapping(root, "", TOP_LEVEL | set(DESCRIPTIVE), extensions=True)
         for required in ("inputs", "layers", "loss", "sample", "learning_rate"):
             if required not in top:
                 raise r.fail(f"missing {required!r}", root, "")
-        title = r.text(top["title"], "title") if "title" in top else ""
-        inputs = self.names(top["inputs"], "inputs")
-        self.unit_names.update(inputs)
+        described = {key: r.text(top[key], key) if key in top else "" for key in ("title", *DESCRIPTIVE)}
+        inputs = self.names(top["inputs"], "inputs", "input")
         layers, previous = [], inputs
-        for index, layer_node in enumerate(r.sequence(top["layers"], "layers"), start=1):
+        layer_nodes = r.sequence(top["layers"], "layers", MAX_LAYERS, "layers")
+        for index, layer_node in enumerate(layer_nodes, start=1):
             layer = self.layer(layer_node, index, previous)
             layers.append(layer)
             previous = layer.units
@@ -197,25 +271,46 @@ class _SpecBuilder:
                 raise r.fail(f"missing {required!r}", top["sample"], "sample")
         sample_inputs = self.values_for(sample["inputs"], inputs, "sample.inputs", "inputs")
         targets = self.values_for(sample["targets"], layers[-1].units, "sample.targets", "output units")
+        problem = functions.target_problem(loss, targets, layers[-1].activation)
+        if problem:
+            raise r.fail(problem, sample["targets"], "sample.targets")
         learning_rate = r.number(top["learning_rate"], "learning_rate")
         if learning_rate <= 0:
             raise r.fail("learning_rate must be positive", top["learning_rate"], "learning_rate")
-        update_biases = True
-        if "update_biases" in top:
-            update_biases = r.scalar(top["update_biases"], "update_biases")
-            if not isinstance(update_biases, bool):
-                raise r.fail("expected true or false", top["update_biases"], "update_biases")
-        return Spec(title, inputs, tuple(layers), loss, sample_inputs, targets, learning_rate, update_biases, r.source)
+        update_biases = r.boolean(top["update_biases"], "update_biases") if "update_biases" in top else True
+        self.check_spellings(layers)
+        return Spec(described["title"], inputs, tuple(layers), loss, sample_inputs, targets, learning_rate,
+                    update_biases, r.source, described["description"], described["source"], described["author"])
 
-    def names(self, node, field) -> tuple[str, ...]:
-        items = self.r.sequence(node, field)
+    def claim(self, name: str, what: str, node, field) -> None:
+        """Record that `name` names `what`; two things of one network never share a name."""
+        if name in self.names_seen:
+            raise self.r.fail(f"duplicate name {name!r}: it would name {what} and {self.names_seen[name]}", node, field)
+        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+        self.names_seen[name] = f"{what}{line}"
+
+    def check_spellings(self, layers) -> None:
+        """Refuse an input or parameter name that a claim would also read as a unit's quantity (net_h1, w5_new)."""
+        units = {unit for layer in layers for unit in layer.units}
+        outputs = set(layers[-1].units)
+        for name, what in self.names_seen.items():
+            if name in units:
+                continue
+            also = unit_spelling(name, units, outputs)
+            base, _, last = name.rpartition("_")
+            if also is None and last in UPDATED_WORDS and base in self.parameters:
+                also = f"the updated value of {base}"
+            if also is not None:
+                raise SpecError(f"the name {name!r} of {what} would also read as {also} in claims; rename one")
+
+    def names(self, node, field, what) -> tuple[str, ...]:
+        items = self.r.sequence(node, field, MAX_UNITS_PER_LAYER, "units")
         if not items:
             raise self.r.fail("expected at least one name", node, field)
         names = []
         for position, item in enumerate(items, start=1):
             name = self.r.name(item, f"{field}[{position}]")
-            if name in names or name in self.unit_names:
-                raise self.r.fail(f"duplicate unit name {name!r}", item, f"{field}[{position}]")
+            self.claim(name, f"{what} {name}", item, f"{field}[{position}]")
             names.append(name)
         return tuple(names)
 
@@ -225,8 +320,11 @@ class _SpecBuilder:
         for required in ("units", "activation", "weights"):
             if required not in data:
                 raise r.fail(f"missing {required!r}", node, field)
-        units = self.names(data["units"], f"{field}.units")
-        self.unit_names.update(units)
+        units = self.names(data["units"], f"{field}.units", "unit")
+        self.weights += len(units) * len(previous)
+        if self.weights > MAX_WEIGHTS:
+            raise r.fail(f"the network has more than {MAX_WEIGHTS} weights, the most allowed", data["units"],
+                         f"{field}.units")
         activation = functions.activation(r.scalar(data["activation"], f"{field}.activation"),
                                           r.where(data["activation"], f"{field}.activation"))
         rows = r.sequence(data["weights"], f"{field}.weights")
@@ -249,7 +347,7 @@ class _SpecBuilder:
 
     def bias(self, node, index, units, field) -> tuple[tuple[ParameterSpec, ...], bool]:
         r = self.r
-        if node is None or (isinstance(node, yaml.ScalarNode) and _construct(node) is None):
+        if node is None or r.is_null(node):
             return (), False
         if isinstance(node, yaml.SequenceNode):
             entries = r.sequence(node, f"{field}.bias")
@@ -271,11 +369,11 @@ class _SpecBuilder:
             value = r.number(value_node, f"{field}.{key}")
         else:
             name, value = default_name, r.number(node, field)
-        if name in self.unit_names:
-            raise r.fail(f"{name!r} is already the name of a unit", node, field)
         known = self.parameters.get(name)
         if known is not None and known.value != value:
             raise r.fail(f"parameter {name!r} already has the value {known.value} ({known.where})", node, field)
+        if known is None:
+            self.claim(name, f"parameter {name}", node, field)
         parameter = ParameterSpec(name, value, r.where(node, field))
         self.parameters.setdefault(name, parameter)
         return parameter

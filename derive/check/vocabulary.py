@@ -14,10 +14,7 @@ import sympy
 from ..formula import CONSTANTS
 from ..network import Network, quantity
 from ..notation import Notation
-
-UNIT_KINDS = {"net": "net", "out": "out", "delta": "delta", "target": "target", "t": "target"}
-UPDATED_WORDS = ("new",)
-TOTAL_WORDS = ("total",)
+from ..quantities import TOTAL_WORDS, UNIT_WORDS, UPDATED_WORDS
 
 
 class ClaimError(Exception):
@@ -62,33 +59,36 @@ class Vocabulary:
 
     # ------------------------------------------------------------------
     def resolve(self, written: Written) -> sympy.Expr:
-        """Return the symbol for a written name (or the constant e or pi), or raise ClaimError with a hint."""
-        if written.text in CONSTANTS and not written.updated:
-            return CONSTANTS[written.text]
+        """Return the symbol for a written name (or the constant e or pi), or raise ClaimError with a hint.
+
+        The network's own names come first: in a network with an input named e, `e` is that input.
+        """
         subscripts, updated = list(written.subscripts), written.updated
         if subscripts and subscripts[-1].lower() in UPDATED_WORDS:
             subscripts, updated = subscripts[:-1], True
         symbol = self._lookup(written.base, tuple(subscripts))
+        if symbol is None and written.text in CONSTANTS and not written.updated:
+            return CONSTANTS[written.text]
         if symbol is None:
             raise ClaimError(f"unknown name {written.text!r}", written.position, self.hint())
         return self._updated(symbol, written) if updated else symbol
 
     def _lookup(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
-        for candidate in ("_".join((base,) + subscripts), base + "".join(subscripts)):
-            if candidate in self.parameters:
-                return self.parameters[candidate].symbol
-            if candidate in self.inputs:
-                return self.inputs[candidate]
-        if base in UNIT_KINDS and subscripts:
-            unit = self._unit("_".join(subscripts))
-            if unit is not None and (UNIT_KINDS[base] != "target" or unit in self.outputs):
-                return quantity(UNIT_KINDS[base], unit)
-        if base == "E":
-            if not subscripts or subscripts == ("total",):
-                return self.network.loss
-            unit = self._unit("_".join(subscripts))
-            if unit in self.outputs:
-                return quantity("E", unit)
+        """Resolve a name: an input or parameter written exactly, a unit's quantity (net_h1), then a
+        parameter with its subscript run together (w_5 for w5). The spec reader refuses names that two
+        of these would read differently."""
+        exact = self._named("_".join((base,) + subscripts))
+        if exact is not None:
+            return exact
+        if base == "E" and (not subscripts or subscripts in [(word,) for word in TOTAL_WORDS]):
+            return self.network.loss
+        if base in UNIT_WORDS and subscripts:
+            kind, unit = UNIT_WORDS[base], self._unit("_".join(subscripts))
+            if unit is not None and (kind not in ("target", "E") or unit in self.outputs):
+                return quantity(kind, unit)
+        joined = self._named(base + "".join(subscripts))
+        if joined is not None:
+            return joined
         if base == "eta" and not subscripts:
             return self.network.learning_rate
         if base == "x" and len(subscripts) == 1 and subscripts[0] in self.input_numbers:
@@ -98,6 +98,11 @@ class Vocabulary:
             if key in self.index_parameters:
                 return self.parameters[self.index_parameters[key]].symbol
         return None
+
+    def _named(self, name: str) -> sympy.Symbol | None:
+        if name in self.parameters:
+            return self.parameters[name].symbol
+        return self.inputs.get(name)
 
     def _unit(self, text: str) -> str | None:
         if text in self.units:

@@ -21,6 +21,7 @@ import yaml
 from ..errors import RenderError
 from ..notation import Notation
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
+from ..functions import O, T, X
 from ..numbers import format_number, to_float
 
 FORMATS = {"md": "md", "tex": "tex", "html": "html", "text": "txt", "json": "json"}
@@ -228,6 +229,7 @@ def document_context(derivation, root: Path, format: str, *, digits: int = 9, ex
         "backward": _backward_groups(derivation),
         "notation": notation,
         "zip": zip,
+        "local": {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))},
         "diagram": layout(derivation, writer.notation, edge_labels=edge_labels, unit_values=unit_values)
         if drawn else None,
         "marker": "arrow",

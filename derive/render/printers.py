@@ -106,6 +106,11 @@ class MathLatexPrinter(LatexPrinter):
     def _print_Float(self, expr):
         return latex_number(format_number(expr, self.our.digits))
 
+    def _print_ExpBase(self, expr, exp=None):
+        if self.our.notation.writes_exp_as_e():
+            return super()._print_ExpBase(expr, exp)
+        return self._do_exponent(rf"\exp\left({self._print(expr.args[0])}\right)", exp)
+
 
 def _unevaluated(product) -> bool:
     """Return True for a product with no number factor (flattening it keeps its value and its signs)."""
