@@ -6,12 +6,13 @@ tricks, LaTeX primitives that run commands or read files, shell and SQL text,
 control and bidirectional characters, numbers and powers too large to compute,
 deep nesting and very long input. Each claim must come back as a verdict
 (unreadable or undecided, or incorrect where it is a valid formula) well within
-a hang guard; a sentinel file the claims try to create must not appear; the
+a bound on the work; a sentinel file the claims try to create must not appear; the
 working directory must be left as it was; and no process, write or code
 compilation may happen while judging (watched with an audit hook).
 
-WALL is a hang guard for a slow 2-core CI machine, not a speed test: the
-judge's own budget is CLAIM_BUDGET (5 s) per claim.
+No test here reads a clock: the work of each claim is bounded by counting it
+(GUARD_CALLS Python calls, derive.budget), so the same claims pass or fail on a
+fast machine, a slow one, and one under load.
 
 The tests under "crashes found with hostile input" began as reproductions of
 bugs this file found (odd subscripts and derivatives, carried numbers with no
@@ -26,7 +27,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -36,13 +36,12 @@ from click.testing import CliRunner
 from derive import derive as derive_network
 from derive import example
 from derive.check import Judge, mark, parse_claim
-from derive.check.budget import time_limit
-from derive.check.judge import CLAIM_BUDGET
+from derive.budget import work_limit
 from derive.check.parse import ClaimTooLarge
 from derive.cli import cli
 from derive.render.report import render_report
 
-WALL = 10.0                     # seconds per claim: hang guard only
+GUARD_CALLS = 60_000_000        # Python calls per claim: the judge's own budgets stop far below this
 SENTINEL = "pwned-sentinel"     # the file the claims try to create; "{S}" in a claim is its absolute path
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,9 +53,8 @@ RIGHT = {"correct", "undecided"}                # a valid formula with the right
 ODD_SPELLING = {"correct", "unreadable", "undecided"}
 
 
-def _case(name, claim, allowed, slow=False, timer=False):
-    """slow: takes a second or more; timer: only the time budget (main thread, POSIX) bounds it."""
-    return pytest.param(claim, allowed, slow, timer, id=name)
+def _case(name, claim, allowed):
+    return pytest.param(claim, allowed, id=name)
 
 
 PYTHON = [
@@ -101,15 +99,15 @@ LARGE = [
     _case("long_integer", "out_h1 = 1" + "0" * 3000, FORMULA),
     _case("power_64", "out_h1 = 123456789^64", FORMULA),
     _case("exp_huge", "out_h1 = exp(10^60)", FORMULA),
-    _case("exp_tower", "out_h1 = exp(exp(exp(exp(exp(100)))))", FORMULA, slow=True, timer=True),
+    _case("exp_tower", "out_h1 = exp(exp(exp(exp(exp(100)))))", FORMULA),
 ]
 
 TOWERS = [
     _case("symbol_tower_8", "out_h1 = " + "^".join(["net_h1"] * 8), FORMULA),
-    _case("symbol_tower_550", "out_h1 = " + "net_h1^" * 550 + "1", REFUSED, slow=True),
-    _case("symbol_power_of_powers", "out_h1 = ((net_h1^64)^64)^64", FORMULA, slow=True, timer=True),
+    _case("symbol_tower_550", "out_h1 = " + "net_h1^" * 550 + "1", REFUSED),
+    _case("symbol_power_of_powers", "out_h1 = ((net_h1^64)^64)^64", FORMULA),
     _case("symbol_tower_mixed", "out_h1 = net_h1^(w1^(w2^(w3^(w4^(w5^64)))))", FORMULA),
-    _case("cancel_degree_60", "out_h1 = out_h1 * (net_h1+1)^30 * (net_h1-1)^30 / (net_h1^2-1)^30", RIGHT, slow=True),
+    _case("cancel_degree_60", "out_h1 = out_h1 * (net_h1+1)^30 * (net_h1-1)^30 / (net_h1^2-1)^30", RIGHT),
 ]
 
 NESTING = [
@@ -122,7 +120,7 @@ NESTING = [
     _case("sigmoid_400", "out_h1 = " + "sigmoid(" * 400 + "net_h1" + ")" * 400, REFUSED),
     _case("sqrt_600", "out_h1 = " + "sqrt(" * 600 + "net_h1" + ")" * 600, FORMULA),
     _case("exp_log_230", "out_h1 = " + "exp(log(" * 230 + "out_h1" + "))" * 230, RIGHT),
-    _case("continued_fraction", "out_h1 = " + "1/(net_h1+" * 350 + "1" + ")" * 350, FORMULA, slow=True),
+    _case("continued_fraction", "out_h1 = " + "1/(net_h1+" * 350 + "1" + ")" * 350, FORMULA),
     _case("frac_nested", "out_h1 = " + r"\frac{1}{" * 300 + "2" + "}" * 300, FORMULA | UNREADABLE),
 ]
 
@@ -318,20 +316,13 @@ def workdir(tmp_path, monkeypatch):
 
 # --- each hostile claim, judged in process ----------------------------------------------------------------
 
-@pytest.mark.parametrize("claim, allowed, slow, timer", CASES)
-def test_hostile_claim_gets_a_verdict_and_does_nothing(judge, workdir, claim, allowed, slow, timer):
+@pytest.mark.parametrize("claim, allowed", CASES)
+def test_hostile_claim_gets_a_verdict_and_does_nothing(judge, workdir, claim, allowed):
     claim = _claim(claim, workdir)
     before = _snapshot(workdir)
-    with Watch() as watch:
-        start = time.perf_counter()
+    with Watch() as watch, work_limit(GUARD_CALLS):   # OutOfWork here: the claim's work is not bounded
         verdict = judge.judge(claim)
-        elapsed = time.perf_counter() - start
     assert verdict.verdict in allowed, (verdict.verdict, verdict.message)
-    assert elapsed < WALL, f"{elapsed:.1f} s"
-    if timer:
-        assert elapsed < CLAIM_BUDGET + 2.0, "the time budget stops it"
-    elif not slow:
-        assert elapsed < CLAIM_BUDGET, "refused by the size limits, not by running out of time"
     if verdict.verdict in ("unreadable", "undecided"):
         assert verdict.message, "a refused claim says why"
     assert not (workdir / SENTINEL).exists()
@@ -339,52 +330,42 @@ def test_hostile_claim_gets_a_verdict_and_does_nothing(judge, workdir, claim, al
     assert watch.forbidden(claim) == []
 
 
-def test_size_limits_bound_the_work_without_the_timer():
-    """Outside the main thread the time budget is not enforced: the parser's size limits must bound the work.
+def test_a_worker_thread_gives_the_same_verdicts_as_the_main_thread():
+    """A web server judges in worker threads: the budgets (counted per thread) bound the work there too,
+    and every verdict is the one the main thread gives.
 
-    Run in a subprocess, judging in a worker thread, so that a claim which
-    holds the GIL in C code cannot hang the test session itself.
+    Run in a subprocess, so that a claim which holds the GIL in C code cannot hang the test session itself.
     """
-    claims = [claim.replace("{S}", "/nonexistent/" + SENTINEL)
-              for claim, allowed, slow, timer in map(_values, CASES) if not timer]
+    claims = [claim.replace("{S}", "/nonexistent/" + SENTINEL) for claim, allowed in map(_values, CASES)]
     script = textwrap.dedent("""
-        import json, sys, threading, time
+        import json, sys, threading
         from derive import derive, example
         from derive.check import Judge
-        from derive.check.budget import enforced
         claims = json.loads(sys.stdin.read())
-        judge = Judge(derive(example("classic")))
-        results = []
-        def work():
-            assert not enforced()
-            for claim in claims:
-                start = time.perf_counter()
-                verdict = judge.judge(claim)
-                results.append((verdict.verdict, time.perf_counter() - start))
-        worker = threading.Thread(target=work)
+        def verdicts():
+            judge = Judge(derive(example("classic")))
+            return [(v.verdict, v.method, v.message) for v in map(judge.judge, claims)]
+        in_worker = []
+        worker = threading.Thread(target=lambda: in_worker.extend(verdicts()))
         worker.start()
         worker.join()
-        print(json.dumps(results))
+        print(json.dumps([in_worker, verdicts()]))
     """)
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(claims), capture_output=True,
-                          text=True, timeout=120, cwd=ROOT)
+                          text=True, timeout=900, cwd=ROOT)  # a hang guard only: no verdict depends on it
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads(done.stdout)
-    allowed = [allowed for claim, allowed, slow, timer in map(_values, CASES) if not timer]
-    assert len(results) == len(claims)
-    for (verdict, elapsed), ok, claim in zip(results, allowed, claims):
-        assert verdict in ok, (claim[:60], verdict)
-        assert elapsed < WALL, (claim[:60], elapsed)
+    in_worker, in_main = json.loads(done.stdout)
+    assert in_worker == in_main
+    for (verdict, _, _), (claim, allowed) in zip(in_worker, map(_values, CASES)):
+        assert verdict in allowed, (claim[:60], verdict)
 
 
-def test_e_notation_is_refused_by_the_parser_not_the_timer(derivation):
-    """1e999999999 would take minutes (in C, holding the GIL): the parser must refuse it at once."""
+def test_e_notation_is_refused_by_the_parser(derivation):
+    """1e999999999 would take minutes (in C, holding the GIL): the parser must refuse it before computing it."""
     vocabulary = Judge(derivation).vocabulary
     for literal in ("1e999999999", "1e-999999999", "1E+999999999", "0.5e400"):
-        start = time.perf_counter()
-        with pytest.raises(ClaimTooLarge):
+        with pytest.raises(ClaimTooLarge), work_limit(100_000):
             parse_claim(f"out_h1 = {literal}", vocabulary)
-        assert time.perf_counter() - start < 1.0
 
 
 def test_random_token_soup_always_gets_a_verdict(derivation, workdir):
@@ -409,8 +390,7 @@ def test_random_token_soup_always_gets_a_verdict(derivation, workdir):
 # --- the command line ------------------------------------------------------------------------------------
 
 def _fast_claims(directory: Path) -> list[tuple[str, set]]:
-    return [(_claim(claim, directory), allowed) for claim, allowed, slow, timer in map(_values, CASES)
-            if not slow and not timer and "\ud800" not in claim]
+    return [(_claim(claim, directory), allowed) for claim, allowed in map(_values, CASES) if "\ud800" not in claim]
 
 
 def test_cli_subprocess_marks_a_hostile_claims_file_and_writes_only_its_report(tmp_path):
@@ -421,11 +401,9 @@ def test_cli_subprocess_marks_a_hostile_claims_file_and_writes_only_its_report(t
                 "'; DROP TABLE students; --": ["out_h1 = 0.5933"]}
     (tmp_path / "hostile.yaml").write_text(yaml.safe_dump({"students": students}, allow_unicode=True),
                                            encoding="utf-8")
-    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "derive", "check", "classic", "--claims", "hostile.yaml",
                            "--format", "json", "-o", "report.json", "--carry-forward"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=WALL * 12)
-    elapsed = time.perf_counter() - start
+                          cwd=tmp_path, capture_output=True, text=True, timeout=900)  # hang guard only
     assert done.returncode == 1, done.stderr
     assert done.stderr == "" and done.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.yaml", "report.json"]
@@ -438,7 +416,6 @@ def test_cli_subprocess_marks_a_hostile_claims_file_and_writes_only_its_report(t
     assert report["passed"] is False
     assert sum(s["total"] for s in report["students"].values()) == sum(map(len, students.values()))
     assert report["students"]["'; DROP TABLE students; --"]["correct"] == 1
-    assert elapsed < WALL * len(report["claims"])
 
 
 @pytest.mark.parametrize("format_", ["text", "md", "json"])
@@ -511,9 +488,8 @@ def test_cli_bad_claims_file_is_one_error_line_and_writes_nothing(workdir, name)
     path = workdir / "claims.yaml"
     path.write_text(_claim(BAD_FILES[name], workdir), encoding="utf-8")
     before = _snapshot(workdir)
-    start = time.perf_counter()
-    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims.yaml", "-o", "out.json"])
-    assert time.perf_counter() - start < WALL
+    with work_limit(GUARD_CALLS):
+        result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims.yaml", "-o", "out.json"])
     _assert_one_error_line(result, workdir, before)
 
 
@@ -626,9 +602,9 @@ def test_cli_carry_forward_hostile_number_is_a_verdict_not_bad_input(workdir):
 
 
 def test_powers_of_powers_are_bounded_by_the_size_limits(judge):
-    with time_limit(1.5):       # the outer budget cuts the judge's own 5 s short: this test costs 1.5 s
+    with work_limit(1_000_000):
         verdict = judge.judge("out_h1 = ((net_h1^64)^64)^64")
-    assert "could not decide" not in (verdict.message or ""), verdict.message
+    assert verdict.verdict == "undecided" and "exponent" in verdict.message, verdict.message
 
 
 def test_double_star_is_a_power(judge):

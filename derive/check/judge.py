@@ -9,6 +9,7 @@ matched against the library of classic mistakes (:mod:`derive.check.mistakes`).
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -16,10 +17,10 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from .. import calculus, program
+from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import X, activation
 from ..numbers import EvaluationError, PRECISION, evaluate
-from .budget import OutOfTime, time_limit
 from .mistakes import Variant, variants
 from .parse import Claim, ClaimError, ClaimTooLarge, Part, parse_claim
 from .vocabulary import Vocabulary
@@ -27,10 +28,11 @@ from .vocabulary import Vocabulary
 POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
-CLAIM_BUDGET = 5.0        # seconds for one claim
-EXACT_BUDGET = 0.5        # seconds for the symbolic proof of one formula
+# Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
+# on the machine or its load; everything else a claim asks for is bounded by the parser's size limits.
+PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
+ROUNDING_CALLS = 2_000_000  # bounding the rounding of a computed number; past it, held to the working precision
 MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
-MAX_TRACED_NUMBERS = 40   # rounding is propagated through computations with at most this many numbers
 _AGREE = sympy.Float("1e-14")
 
 
@@ -113,27 +115,36 @@ class Judge:
         self.rel_tol = None if rel_tol is None else sympy.Float(rel_tol, PRECISION)
         self.count, self.seed = points, seed
         self.steps = {step.lhs: step for step in derivation.steps}
-        self._points: list[dict] | None = None
-        self._variants: list[Variant] | None = None
+        # Work shared between claims (and threads): each cache is filled whole, under the lock, and its
+        # filling is not counted in any one claim's budget.
+        self._lock = threading.RLock()
+        self._points: tuple[dict, ...] | None = None
+        self._variants: tuple[Variant, ...] | None = None
         self._variant_values: dict = {}
         self._exact: dict = {}
 
     # shared work ------------------------------------------------------------------
-    def points(self) -> list[dict]:
+    def points(self) -> tuple[dict, ...]:
         """Return the values of every quantity at random points near the sample (drawn once, seeded)."""
         if self._points is None:
-            rng, self._points = random.Random(self.seed), []
-            for _ in range(self.count * 3):
-                if len(self._points) == self.count:
-                    break
-                given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
-                         for s, v in self.given.items()}
-                self._keep_target_sum(given)
-                try:
-                    self._points.append(program.run(self.derivation.program, given, precision=POINT_PRECISION))
-                except EvaluationError:
-                    continue
+            with paused(), self._lock:
+                if self._points is None:
+                    self._points = self._draw_points()
         return self._points
+
+    def _draw_points(self) -> tuple[dict, ...]:
+        rng, drawn = random.Random(self.seed), []
+        for _ in range(self.count * 3):
+            if len(drawn) == self.count:
+                break
+            given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
+                     for s, v in self.given.items()}
+            self._keep_target_sum(given)
+            try:
+                drawn.append(program.run(self.derivation.program, given, precision=POINT_PRECISION))
+            except EvaluationError:
+                continue
+        return tuple(drawn)
 
     def _keep_target_sum(self, given: dict) -> None:
         """Keep Σ targets = 1 at the random points when the sample has it: the derivation may rely on it."""
@@ -143,38 +154,42 @@ class Judge:
             for target in targets:
                 given[target] = given[target] / total
 
-    def variants(self) -> list[Variant]:
+    def variants(self) -> tuple[Variant, ...]:
+        """Return the classic mistakes' variants of the derivation (made once)."""
         if self._variants is None:
-            self._variants = variants(self.derivation)
+            with paused(), self._lock:
+                if self._variants is None:
+                    self._variants = tuple(variants(self.derivation))
         return self._variants
 
     def variant_value(self, index: int, symbol: sympy.Symbol, point: int | None = None) -> sympy.Expr | None:
         """Return `symbol` under variant `index`, at the sample (point None) or at a random point."""
         key = (index, symbol, point)
         if key not in self._variant_values:
-            given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
-            precision = PRECISION if point is None else POINT_PRECISION
-            try:
-                values = program.run(self.derivation.program, given, self.variants()[index].replaced, [symbol],
-                                     precision)
-                self._variant_values[key] = values.get(symbol)
-            except EvaluationError:
-                self._variant_values[key] = None
+            with paused(), self._lock:
+                if key not in self._variant_values:
+                    self._variant_values[key] = self._run_variant(index, symbol, point)
         return self._variant_values[key]
+
+    def _run_variant(self, index: int, symbol: sympy.Symbol, point: int | None) -> sympy.Expr | None:
+        given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
+        precision = PRECISION if point is None else POINT_PRECISION
+        try:
+            values = program.run(self.derivation.program, given, self.variants()[index].replaced, [symbol], precision)
+        except EvaluationError:
+            return None
+        return values.get(symbol)
 
     # judging ---------------------------------------------------------------------
     def judge(self, text: str, carried: dict | None = None, student: str | None = None) -> Verdict:
         """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers."""
         try:
-            with time_limit(CLAIM_BUDGET):
-                return self._judge(text, carried or {}, student)
+            return self._judge(text, carried or {}, student)
         except ClaimTooLarge as error:
             return Verdict(text, "undecided", message=error.message, position=error.position, student=student)
         except ClaimError as error:
             return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint,
                            student=student)
-        except OutOfTime:
-            return Verdict(text, "undecided", message=f"could not decide within {CLAIM_BUDGET:g} s", student=student)
         except RecursionError:
             return Verdict(text, "undecided", message="nested too deeply to judge", student=student)
 
@@ -260,38 +275,44 @@ class Judge:
     def _rounding_effect(self, claim: Claim, index: int) -> sympy.Expr:
         """Return how far computed part `index` may move when each number in it that is not one of the
         problem's own values is off by half a unit in its last place (first order: Σ |∂f/∂x|·u)."""
-        traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
-        if len(traced.numbers) > MAX_TRACED_NUMBERS:  # not a hand calculation: held to the working precision
+        try:
+            traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
+        except ClaimTooLarge:  # not a hand calculation: held to the working precision
             return sympy.Integer(0)
         expression = expand_calls(traced.parts[index].expression, self.derivation)
         given = {abs(value) for value in self.given.values()}
         values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
-        bound = sympy.Integer(0)
-        for symbol, (value, half_unit) in traced.numbers.items():
-            if half_unit == 0 or abs(value) in given or not expression.has(symbol):
-                continue
-            bound += abs(evaluate(calculus.differentiate(expression, symbol), values)) * half_unit
-        return bound
+
+        def bound() -> sympy.Expr:
+            total = sympy.Integer(0)
+            for symbol, (value, half_unit) in traced.numbers.items():
+                if half_unit != 0 and abs(value) not in given and expression.has(symbol):
+                    total += abs(evaluate(calculus.differentiate(expression, symbol), values)) * half_unit
+            return total
+
+        return within(ROUNDING_CALLS, bound, sympy.Integer(0))
 
     # symbolic proof --------------------------------------------------------------------
     def _proved(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
         """Return True when SymPy shows expression == symbol's definition quickly; False when it cannot."""
         key = (expression, symbol)
         if key not in self._exact:
-            self._exact[key] = False
             try:
-                with time_limit(EXACT_BUDGET):
-                    for keep_nets in (True, False):
-                        left, right = self._expanded(expression, keep_nets), self._expanded(symbol, keep_nets)
-                        if sympy.count_ops(left) + sympy.count_ops(right) > MAX_EXACT_OPS:
-                            continue
-                        difference = left - right
-                        if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
-                            self._exact[key] = True
-                            break
-            except (OutOfTime, RecursionError):
-                pass
+                proved = within(PROOF_CALLS, lambda: self._prove(expression, symbol), False)
+            except RecursionError:
+                proved = False
+            self._exact[key] = proved
         return self._exact[key]
+
+    def _prove(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
+        for keep_nets in (True, False):
+            left, right = self._expanded(expression, keep_nets), self._expanded(symbol, keep_nets)
+            if sympy.count_ops(left) + sympy.count_ops(right) > MAX_EXACT_OPS:
+                continue
+            difference = left - right
+            if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
+                return True
+        return False
 
     def _expanded(self, expression: sympy.Expr, keep_nets: bool) -> sympy.Expr:
         """Return `expression` with every quantity replaced by its definition (nets kept as variables if asked)."""

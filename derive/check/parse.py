@@ -28,6 +28,7 @@ MAX_EXPONENT = 64      # largest numeric exponent
 MAX_NUMBER_BITS = 20000  # largest exact number a power may produce
 MAX_DECIMAL_EXPONENT = 300  # 1e300 is the largest number written in e-notation
 MAX_EXP_ARGUMENT = 1000    # exp(1000) is the largest exponential of a number
+MAX_TRACED_NUMBERS = 40    # rounding is propagated through computations with at most this many numbers
 
 
 class ClaimTooLarge(ClaimError):
@@ -268,6 +269,22 @@ def _check_size(expression: sympy.Basic) -> None:
             raise ClaimTooLarge(f"exp of a number beyond {MAX_EXP_ARGUMENT}")
 
 
+def _check_traceable(tree: lark.Tree) -> None:
+    """Raise ClaimTooLarge, before anything is built, for a claim whose numbers cannot be traced cheaply:
+    more than MAX_TRACED_NUMBERS numbers, or nested more than MAX_DEPTH deep (with every number a symbol
+    of its own, nothing folds away as it does when the numbers are combined)."""
+    stack, numbers = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+        if isinstance(node, lark.Tree):
+            numbers += node.data == "number"
+            if numbers > MAX_TRACED_NUMBERS:
+                raise ClaimTooLarge(f"more than {MAX_TRACED_NUMBERS} numbers")
+            stack.extend((child, depth + 1) for child in node.children)
+
+
 def _literal(tree) -> str | None:
     """Return the number as written when a part is just one (signed) number."""
     sign = ""
@@ -303,6 +320,8 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     except lark.UnexpectedInput as error:
         raise _unreadable(text, error) from None
     sides = [child for child in tree.children if not isinstance(child, lark.Token)]
+    if trace_numbers:
+        _check_traceable(tree)
     builder = _Builder(vocabulary, trace_numbers)
     quantity = _build(builder, sides[0])
     if isinstance(quantity, Written):
