@@ -31,9 +31,15 @@ class _State(threading.local):
 _state = _State()
 
 
+_RESUMED = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+
+
 def _count(frame, event, arg):
     _state.count += 1
-    if _state.count > _state.limits[-1]:
+    # Python switches the hook off once it raises, so raise only where the exception reaches the work:
+    # not in a generator being resumed (it may be one being closed by the garbage collector) or a finaliser.
+    if _state.count > _state.limits[-1] and not frame.f_code.co_flags & _RESUMED \
+            and frame.f_code.co_name != "__del__":
         raise OutOfWork()
     return None  # no tracing inside the frame: only calls are counted
 

@@ -10,8 +10,13 @@ from functools import lru_cache
 
 import sympy
 
+from .budget import within
+
 _Y = sympy.Symbol("y", real=True)
 _MAX_OPERATIONS = 40  # do not try to invert formulas larger than this
+# Finding a course's form of a derivative (σ' = σ(1 − σ)) is a search; past this many Python calls
+# (derive.budget: a count, never a time) the derivative is written in its plain form instead.
+SEARCH_CALLS = 3_000_000
 
 
 def _as_cases(expression: sympy.Expr) -> sympy.Expr:
@@ -33,8 +38,13 @@ def derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.E
     This is how σ' = σ(1−σ) and tanh' = 1 − tanh² are found: SymPy inverts
     y = f(x) (or spots f inside f') and simplifies f' in terms of y. Only
     polynomial results are kept: they are the forms courses write, and they
-    are checked numerically before use.
+    are checked numerically before use. None too when the search takes more
+    than SEARCH_CALLS calls.
     """
+    return within(SEARCH_CALLS, lambda: _derivative_in_output(formula, variable), None)
+
+
+def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
     derivative = differentiate(formula, variable)
     if not derivative.has(variable) or sympy.count_ops(formula) > _MAX_OPERATIONS:
         return None

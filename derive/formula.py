@@ -25,6 +25,11 @@ from .errors import FormulaError
 MAX_LENGTH = 500
 MAX_DEPTH = 40
 MAX_EXPONENT = 100
+# Every number a formula writes or builds from numbers alone (10^6, exp(3)) lies within ±MAX_NUMBER, so
+# no formula asks for numbers too large to compute with; how large values get at the sample is
+# bounded where they are evaluated (derive.numbers).
+MAX_NUMBER = sympy.Integer(10) ** 12
+_MAX_LITERAL_EXPONENT = 100
 
 
 def _sigmoid(x):
@@ -123,7 +128,7 @@ class _Parser:
         while self.current.text in ("+", "-"):
             op = self.take().text
             right = self.term()
-            result = result + right if op == "+" else result - right
+            result = self.bounded(result + right if op == "+" else result - right)
         self.depth -= 1
         return result
 
@@ -134,7 +139,7 @@ class _Parser:
             right = self.unary()
             if op == "/" and right == 0:
                 raise self.fail("division by zero")
-            result = result * right if op == "*" else result / right
+            result = self.bounded(result * right if op == "*" else result / right)
         return result
 
     def unary(self) -> sympy.Expr:
@@ -155,14 +160,25 @@ class _Parser:
             self.depth -= 1
             if exponent.is_number and abs(exponent) > MAX_EXPONENT:
                 raise self.fail(f"exponent larger than {MAX_EXPONENT}")
-            return base ** exponent
+            return self.bounded(base ** exponent)
         return base
+
+    def bounded(self, value: sympy.Expr) -> sympy.Expr:
+        """Return a number the formula built, or fail when it is not a finite real within ±MAX_NUMBER."""
+        if value.is_number:
+            approximate = value.evalf(15)
+            if not (approximate.is_real and approximate.is_finite) or abs(approximate) > MAX_NUMBER:
+                raise self.fail("the formula builds a number beyond ±1e12, or one that is not real")
+        return value
 
     def atom(self) -> sympy.Expr:
         token = self.current
         if token.kind == "number":
             self.take()
-            return sympy.Rational(token.text)
+            _, _, exponent = token.text.lower().partition("e")
+            if exponent and abs(int(exponent)) > _MAX_LITERAL_EXPONENT:
+                raise self.fail(f"the number {token.text[:20]} is beyond ±1e12")
+            return self.bounded(sympy.Rational(token.text))
         if token.text == "(":
             self.take()
             inner = self.expression()
@@ -196,7 +212,7 @@ class _Parser:
         self.expect(")")
         if len(arguments) != arity:
             raise FormulaError(f"{name.text}() takes {arity} argument(s), got {len(arguments)} in {self.text!r}")
-        return build(*arguments)
+        return self.bounded(build(*arguments))
 
 
 def parse_formula(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Expr:

@@ -14,6 +14,7 @@ import sympy
 from .errors import DeriveError
 
 PRECISION = 50  # significant decimal digits of every computed value
+MAX_VALUE = sympy.Integer(10) ** 100  # a computed value beyond this is out of range (an overflowing network)
 _NEGLIGIBLE = Decimal(10) ** -(PRECISION - 8)
 
 
@@ -31,7 +32,9 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
         missing = ", ".join(sorted(s.name for s in result.free_symbols))
         raise EvaluationError(f"{what} depends on quantities without a value: {missing}")
     if not (result.is_Rational or (result.is_Float and result.is_finite)):
-        raise EvaluationError(f"{what} is undefined at the sample (it evaluates to {result})")
+        raise EvaluationError(f"{what} is undefined at the sample (it evaluates to {str(result)[:40]})")
+    if abs(result) > MAX_VALUE:
+        raise EvaluationError(f"{what} is beyond ±1e100 at the sample: the network's numbers are out of range")
     return result
 
 

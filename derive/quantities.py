@@ -33,6 +33,8 @@ assert "e" in CONSTANTS  # e may still name something: a network's own name is r
 
 def reserved_reason(name: str) -> str | None:
     """Return why `name` cannot be used for a unit, input or parameter, or None when it can."""
+    if name.rpartition("_")[2] in UPDATED_WORDS and "_" in name:
+        return "claims read a name ending in _new as the value after the update"
     return RESERVED.get(name)
 
 
@@ -55,3 +57,33 @@ def unit_spelling(name: str, units: set[str], outputs: set[str]) -> str | None:
 
 
 _DESCRIBED = {"net": "the net", "out": "the output", "delta": "the δ", "target": "the target", "E": "the loss term"}
+
+
+def index_spellings(inputs, units, outputs, weights, biases) -> dict[str, tuple[str, str]]:
+    """Return spelling -> (the name it stands for, what it is) for every quantity's index-notation name.
+
+    Index notation numbers the inputs 1…n and the units after them (x_1, net_4, δ_6); a weight or a bias
+    used in exactly one place is w_{41} (into unit 4 from unit 1) or b_4. `weights` holds (unit, source,
+    parameter) and `biases` (unit, parameter) for every use. Only spellings with the underscore count: a
+    name run together (w5, b2) is the network's own, and claims read the network's names first.
+    """
+    number = {name: position for position, name in enumerate([*inputs, *units], start=1)}
+    spellings = {}
+    for name in inputs:
+        spellings[f"x_{number[name]}"] = (name, f"x_{number[name]}, the input {name}")
+    for name in units:
+        for word, kind in UNIT_WORDS.items():
+            if kind not in ("target", "E") or name in outputs:
+                spellings[f"{word}_{number[name]}"] = (None, f"{word}_{number[name]}, of unit {name}")
+    uses = {}
+    for unit, source, parameter in weights:
+        uses.setdefault(parameter, []).append(("w", f"{number[unit]}", f"{number[source]}"))
+    for unit, parameter in biases:
+        uses.setdefault(parameter, []).append(("b", f"{number[unit]}"))
+    for parameter, places in uses.items():
+        if len(places) == 1:
+            base, *indices = places[0]
+            written = f"{base}_{''.join(indices)}"
+            for spelling in (written, "_".join((base, *indices))):
+                spellings[spelling] = (parameter, f"{written}, the parameter {parameter}")
+    return spellings

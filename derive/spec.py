@@ -15,7 +15,7 @@ import yaml
 
 from . import functions
 from .errors import SpecError
-from .quantities import UPDATED_WORDS, reserved_reason, unit_spelling
+from .quantities import index_spellings, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases"}
@@ -245,7 +245,7 @@ class _SpecBuilder:
     def __init__(self, reader: _Reader):
         self.r = reader
         self.parameters: dict[str, ParameterSpec] = {}
-        self.names_seen: dict[str, str] = {}   # every name of the network -> what it names, with its place
+        self.names_seen: dict[str, tuple] = {}   # every name of the network -> (what it names, node, field)
         self.weights = 0
 
     def build(self, root) -> Spec:
@@ -278,30 +278,38 @@ class _SpecBuilder:
         if learning_rate <= 0:
             raise r.fail("learning_rate must be positive", top["learning_rate"], "learning_rate")
         update_biases = r.boolean(top["update_biases"], "update_biases") if "update_biases" in top else True
-        self.check_spellings(layers)
+        self.check_spellings(inputs, layers)
         return Spec(described["title"], inputs, tuple(layers), loss, sample_inputs, targets, learning_rate,
                     update_biases, r.source, described["description"], described["source"], described["author"])
 
     def claim(self, name: str, what: str, node, field) -> None:
         """Record that `name` names `what`; two things of one network never share a name."""
         if name in self.names_seen:
-            raise self.r.fail(f"duplicate name {name!r}: it would name {what} and {self.names_seen[name]}", node, field)
-        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
-        self.names_seen[name] = f"{what}{line}"
+            earlier, earlier_node, _ = self.names_seen[name]
+            raise self.r.fail(f"duplicate name {name!r}: it would name {what} and {earlier} "
+                              f"(line {earlier_node.start_mark.line + 1})", node, field)
+        self.names_seen[name] = (what, node, field)
 
-    def check_spellings(self, layers) -> None:
-        """Refuse an input or parameter name that a claim would also read as a unit's quantity (net_h1, w5_new)."""
-        units = {unit for layer in layers for unit in layer.units}
+    def check_spellings(self, inputs, layers) -> None:
+        """Refuse an input or parameter name that a claim would also read as another quantity: a unit's
+        (net_h1 when h1 is a unit) or another's in index notation (w_63 naming anything but w_{63})."""
+        units = [unit for layer in layers for unit in layer.units]
         outputs = set(layers[-1].units)
-        for name, what in self.names_seen.items():
-            if name in units:
+        weights = [(unit, source, entry.name) for layer, previous in zip(layers, [inputs] + [l.units for l in layers])
+                   for unit, row in zip(layer.units, layer.weights) for source, entry in zip(previous, row)]
+        biases = [(unit, entry.name) for layer in layers for unit, entry in zip(layer.units, layer.bias)
+                  if not layer.bias_shared]
+        index = index_spellings(inputs, units, outputs, weights, biases)
+        for name, (what, node, field) in self.names_seen.items():
+            if name in set(units):
                 continue
-            also = unit_spelling(name, units, outputs)
-            base, _, last = name.rpartition("_")
-            if also is None and last in UPDATED_WORDS and base in self.parameters:
-                also = f"the updated value of {base}"
+            also = unit_spelling(name, set(units), outputs)
             if also is not None:
-                raise SpecError(f"the name {name!r} of {what} would also read as {also} in claims; rename one")
+                raise self.r.fail(f"the name {name!r} of {what} would also read as {also} in claims; rename one",
+                                  node, field)
+            if name in index and index[name][0] != name:
+                raise self.r.fail(f"the name {name!r} of {what} would also read as {index[name][1]} in index "
+                                  "notation; rename it", node, field)
 
     def names(self, node, field, what) -> tuple[str, ...]:
         items = self.r.sequence(node, field, MAX_UNITS_PER_LAYER, "units")

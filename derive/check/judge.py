@@ -22,7 +22,7 @@ from ..derivation import Derivation
 from ..functions import X, activation
 from ..numbers import EvaluationError, PRECISION, evaluate
 from .mistakes import Variant, variants
-from .parse import Claim, ClaimError, ClaimTooLarge, Part, parse_claim
+from .parse import Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
 from .vocabulary import Vocabulary
 
 POINTS = 24               # random points a formula must agree at
@@ -265,12 +265,7 @@ class Judge:
         slack = sympy.Float("1e-12", PRECISION) * abs(truth) + sympy.Float("1e-40", PRECISION)
         if self.rel_tol is not None:
             return self.rel_tol * abs(truth) + slack
-        if part.literal is not None:
-            mantissa, _, exponent = part.literal.lower().lstrip("-").partition("e")
-            decimals = len(mantissa.partition(".")[2]) if "." in mantissa else None
-            if decimals is not None:
-                return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - decimals) + slack
-        return slack
+        return (half_unit(part.literal) if part.literal is not None else 0) + slack
 
     def _rounding_effect(self, claim: Claim, index: int) -> sympy.Expr:
         """Return how far computed part `index` may move when each number in it that is not one of the

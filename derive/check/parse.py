@@ -87,10 +87,11 @@ def _word(token: lark.Token) -> str:
 _GREEK_WORDS = {"δ": "delta", "\\delta": "delta", "η": "eta", "\\eta": "eta"}
 
 
-def _half_unit(literal: str) -> sympy.Rational:
-    """Return half a unit in the last place of a number as written (0 for an integer: taken as exact)."""
-    mantissa, _, exponent = literal.lower().partition("e")
-    if "." not in mantissa:
+def half_unit(literal: str) -> sympy.Rational:
+    """Return half a unit in the last place of a number as written: 0.5933 ± 0.00005, 5933e-4 ± 0.00005;
+    0 for an integer without an exponent, taken as exact."""
+    mantissa, _, exponent = literal.lower().lstrip("+-").partition("e")
+    if "." not in mantissa and not exponent:
         return sympy.Integer(0)
     return sympy.Rational(1, 2) * sympy.Integer(10) ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
 
@@ -122,7 +123,7 @@ class _Builder(Transformer_NonRecursive):
             return value
         # Each number as a symbol of its own, with its value and half a unit in its last written place.
         symbol = sympy.Dummy(f"number{len(self.numbers)}")
-        self.numbers[symbol] = (value, _half_unit(str(token)))
+        self.numbers[symbol] = (value, half_unit(str(token)))
         return symbol
 
     def name(self, children):
