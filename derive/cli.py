@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import click
 from . import examples
 from .derivation import derive as derive_network
 from .errors import DeriveError
+from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, languages, render_diagram
 from .render.diagram import EDGE_LABELS
@@ -34,30 +34,12 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None):
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(f"error: {one_line(self.message)}", err=True)
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write `content` to `path` through a temporary file in the same directory, then rename it into place."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"{path}: the directory {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def one_line(text: str) -> str:
+    """Return a message on one line, control characters written as escapes (a library's message may have several)."""
+    return " ".join("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text)).split())
 
 
 def resolve_spec(spec: str | None) -> Path:
@@ -76,14 +58,13 @@ class _OneLineErrors(click.Group):
         try:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
-            click.echo(f"error: {error.format_message()}", err=True)
+            click.echo(f"error: {one_line(error.format_message())}", err=True)
             sys.exit(2)
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
-        except click.Abort:
-            click.echo("aborted", err=True)
-            sys.exit(1)
+        except click.Abort:  # Ctrl-C while click was reading or prompting
+            raise KeyboardInterrupt from None
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,8 +101,8 @@ def document_options(function):
 @click.option("-f", "--format", "format_", type=click.Choice(RUN_FORMATS), default=None,
               help="Output format (default: from the -o extension, else md). pdf needs -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (atomically) instead of standard output; with md, the diagram "
-                   "goes to an .svg file beside it.")
+              help="Write to this file (atomically; '-' is standard output) instead of standard output; "
+                   "with md, the diagram goes to an .svg file beside it.")
 @click.option("--verify", is_flag=True,
               help="Check every gradient against the direct derivative and finite differences.")
 @document_options
@@ -132,6 +113,7 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
     SPEC is a network file (YAML or JSON) or the name of a built-in example;
     without it, the classic 2-2-2 sigmoid example is used.
     """
+    output = None if output == Path("-") else output
     if format_ is None:
         format_ = EXTENSIONS.get(output.suffix.lower(), "md") if output else "md"
     if format_ == "pdf" and output is None:
@@ -143,13 +125,13 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
     try:
         derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
         files = document_files(derivation, format_, output, options)
+        if output is not None:
+            write_documents(output, files)
     except DeriveError as error:
         raise InputError(str(error)) from None
     if output is None:
         document = files[0][1]
         click.echo(document, nl=not document.endswith("\n"))
-    else:
-        write_all(files)
     if verify and derivation.verified is False:
         raise click.ClickException("self-check failed: some gradients disagree")
 
@@ -165,33 +147,6 @@ def document_files(derivation, format_: str, output: Path | None, options: dict)
                              template_dir=options["template_dir"])
         return [(output, derivation.render("md", diagram_file=diagram.name, **options)), (diagram, svg)]
     return [(output, derivation.render(format_, **options))]
-
-
-MANIFEST = ".derive-files"
-
-
-def write_all(files: list[tuple[Path, object]], manifest: Path | None = None) -> None:
-    """Write every file atomically, after checking that none would replace a file derive did not write.
-
-    The first file is the one the user named (-o FILE) and may be replaced.
-    Others (the SVG beside a Markdown file, a handout's files) are replaced
-    only if derive wrote them: listed in `manifest`, or an SVG of ours.
-    """
-    known = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest and manifest.is_file() else set()
-    for path, _ in files if manifest else files[1:]:
-        if path.exists() and path.name not in known and not _our_diagram(path):
-            raise InputError(f"{path} exists and was not written by derive; it is left alone (move it away)")
-    for path, content in files:
-        write_atomically(path, content)
-    if manifest:
-        write_atomically(manifest, "\n".join(sorted(known | {path.name for path, _ in files})) + "\n")
-
-
-def _our_diagram(path: Path) -> bool:
-    try:
-        return path.suffix == ".svg" and b'class="network"' in path.read_bytes()[:1024]
-    except OSError:
-        return False
 
 
 @cli.command()
@@ -225,21 +180,25 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
     claims = [claim.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for claim in claims]
     if not claims and claims_file is None:
         raise InputError("give at least one --claim, or --claims FILE")
+    output = None if output == Path("-") else output
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
     try:
         derivation = derive_network(load(resolve_spec(spec)))
         grouped = load_claims(claims_file) if claims_file is not None else {}
         if claims:
+            if None in grouped:
+                raise InputError("--claim and a claims file without student ids would be one student; "
+                                 "give the file's claims student ids, or use one or the other")
             grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
         report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
         document = render_report(report, format_, lang=lang, digits=digits)
+        if output is not None:
+            write_output(output, document.encode("utf-8"))
     except DeriveError as error:
         raise InputError(str(error)) from None
     if output is None:
         click.echo(document, nl=not document.endswith("\n"))
-    else:
-        write_atomically(output, document)
     sys.exit(0 if report.passed else 1)
 
 
@@ -291,10 +250,13 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
             files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
                                                             "variants": rows}, indent=2) + "\n"))
             files.append((Path("answers.csv"), handouts.answers_csv(rows)))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"{directory}: cannot create the directory: {error.strerror or error}") from None
+        write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
     except DeriveError as error:
         raise InputError(str(error)) from None
-    directory.mkdir(parents=True, exist_ok=True)
-    write_all([(directory / path, content) for path, content in files], manifest=directory / MANIFEST)
     click.echo(f"wrote {len(files)} files to {directory}")
 
 
@@ -323,8 +285,11 @@ def examples_command(directory):
     except DeriveError as error:
         raise InputError(str(error)) from None
     for path, content in files:
-        (directory / path).parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(directory / path, content)
+        try:
+            (directory / path).parent.mkdir(parents=True, exist_ok=True)
+            write_output(directory / path, content.encode("utf-8") if isinstance(content, str) else content)
+        except (OSError, DeriveError) as error:
+            raise InputError(str(error)) from None
         click.echo(f"wrote {directory / path}")
     page = directory / HANDOUT_PICTURE
     if shutil.which("pdftoppm"):
@@ -362,13 +327,15 @@ def example_handouts(formats=("html", "pdf")):
 
 
 def main() -> None:
-    """Run the command line; an unexpected failure is one line too, with exit code 1."""
+    """Run the command line. Exit codes: 0 done; 1 a claim is not correct, or --verify failed; 2 bad input
+    (one line); 3 a failure of derive itself (one line, DERIVE_DEBUG=1 shows the traceback); 130 interrupted."""
     try:
         cli.main(standalone_mode=True)
-    except SystemExit:
+    except (SystemExit, BrokenPipeError):
         raise
     except Exception as error:  # a bug, not bad input: still one line, and how to see more
         if os.environ.get("DERIVE_DEBUG"):
             raise
-        click.echo(f"internal error: {type(error).__name__}: {error} (set DERIVE_DEBUG=1 for details)", err=True)
-        sys.exit(1)
+        click.echo(f"internal error: {type(error).__name__}: {one_line(error)[:300]} (set DERIVE_DEBUG=1 for details)",
+                   err=True)
+        sys.exit(3)

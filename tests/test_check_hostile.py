@@ -459,9 +459,6 @@ BAD_FILES = {
     "string": "just some text\n",
     "students_number": "students: 5\n",
     "nested_mapping": "a: {b: c}\n",
-    "numbers_not_strings": "- 0.5933\n- 1\n",
-    "student_numbers": "students: {s1: [0.5933, 0.1385]}\n",
-    "null_claim": "- ~\n",
     "nested_list": "- [out_h1 = 1]\n",
     "empty_file": "",
     "empty_list": "[]\n",
@@ -469,8 +466,34 @@ BAD_FILES = {
     "python_tag": '!!python/object/apply:os.system ["touch {S}"]\n',
     "python_tag_in_list": '- !!python/object/apply:os.system ["touch {S}"]\n',
     "billion_laughs": _billion_laughs(),
-    "json_numbers": '{"students": {"s1": [1, 2]}}\n',
 }
+
+
+@pytest.mark.parametrize("text, claims", [
+    ("- 0.5933\n- 1\n", {None: ["0.5933", "1"]}),
+    ("students: {s1: [0.5933, 0.1385]}\n", {"s1": ["0.5933", "0.1385"]}),
+    ("- ~\n- no\n- 12:30\n", {None: ["~", "no", "12:30"]}),
+    ('{"students": {"s1": [1, 2]}}\n', {"s1": ["1", "2"]}),
+    ("00123: [a]\n0123: [b]\n12:30: [c]\nno: [d]\n0: [e]\ntrue: [f]\n1: [g]\n",
+     {"00123": ["a"], "0123": ["b"], "12:30": ["c"], "no": ["d"], "0": ["e"], "true": ["f"], "1": ["g"]}),
+])
+def test_claims_files_are_read_exactly_as_typed(text, claims):
+    """Student ids and claims are the text as typed: YAML's implicit typing would merge 00123 and 0123 (both 83)."""
+    from derive.check import claims_from_text
+    assert claims_from_text(text) == claims
+
+
+@pytest.mark.parametrize("text", ["01: [a]\n'01': [b]\n", "students:\n  s1: [a]\n  s1: [b]\n"])
+def test_two_students_with_one_id_are_an_error_naming_both_lines(text):
+    from derive.check import ClaimsFileError, claims_from_text
+    with pytest.raises(ClaimsFileError, match=r"line \d+: student id .* is also on line \d+"):
+        claims_from_text(text)
+
+
+def test_claim_options_and_an_anonymous_claims_file_are_not_merged(workdir):
+    (workdir / "claims.yaml").write_text("- out_h1 = 0.5933\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--claims", "claims.yaml", "--claim", "out_h1 = 0.6"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: --claim and a claims file"), result.stderr
 
 
 def _assert_one_error_line(result, workdir: Path, before: dict) -> None:

@@ -6,8 +6,9 @@
 """
 from .judge import Diagnosis, Judge, Verdict, check
 from .parse import Claim, Part, parse_claim
-from .report import ClaimsFileError, Report, claims_from_data, load_claims, mark
+from .report import ClaimsFileError, Report, claims_from_data, claims_from_text, load_claims, mark
 from .vocabulary import ClaimError, Vocabulary
 
 __all__ = ["check", "mark", "load_claims", "claims_from_data", "Judge", "Verdict", "Diagnosis", "Report",
-           "Claim", "Part", "parse_claim", "ClaimError", "ClaimsFileError", "Vocabulary"]
+           "Claim", "Part", "parse_claim", "ClaimError", "ClaimsFileError", "Vocabulary",
+           "claims_from_text"]

@@ -46,7 +46,7 @@ def _claim_list(claims, where: str) -> list[str]:
 
 
 def load_claims(path: str | Path) -> dict[str | None, list[str]]:
-    """Return the claims of a YAML or JSON claims file, by student (see :func:`claims_from_data`)."""
+    """Return the claims of a YAML or JSON claims file, by student (see :func:`claims_from_text`)."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -56,13 +56,78 @@ def load_claims(path: str | Path) -> dict[str | None, list[str]]:
         raise ClaimsFileError(f"{path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise ClaimsFileError(f"{path}: not UTF-8 text") from None
+    return claims_from_text(text, str(path))
+
+
+def claims_from_text(text: str, source: str = "claims") -> dict[str | None, list[str]]:
+    """Return {student id (None for one anonymous student): claims} from a YAML or JSON claims file's text.
+
+    Every student id and every claim is the text exactly as typed: YAML's implicit typing is not used,
+    so 00123 and 0123 are two students, and `no`, `12:30` or `1e3` stay what they say. Two students
+    with the same id are an error naming both lines. The forms are those of :func:`claims_from_data`.
+    """
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
         where = f", line {mark.line + 1}" if mark else ""
-        raise ClaimsFileError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
-    return claims_from_data(data, str(path))
+        raise ClaimsFileError(f"{source}{where}: not valid YAML ({error.problem or error.context})") from None
+    except yaml.reader.ReaderError as error:
+        raise ClaimsFileError(f"{source}: character {error.character!r} at position {error.position + 1} is not "
+                              "allowed in a YAML file") from None
+    except yaml.YAMLError as error:
+        raise ClaimsFileError(f"{source}: not valid YAML ({str(error).splitlines()[0]})") from None
+    except RecursionError:
+        raise ClaimsFileError(f"{source}: nested too deeply") from None
+    _untagged(root, source)
+    if isinstance(root, yaml.MappingNode) and len(root.value) == 1 and _text(root.value[0][0]) in ("claims", "students"):
+        root = root.value[0][1]
+        _untagged(root, source)
+    if isinstance(root, yaml.SequenceNode):
+        return {None: _claim_nodes(root, source)}
+    if isinstance(root, yaml.MappingNode) and root.value:
+        students: dict[str | None, list[str]] = {}
+        lines: dict[str, int] = {}
+        for key, value in root.value:
+            student = _text(key)
+            if student is None:
+                raise ClaimsFileError(f"{source}, line {key.start_mark.line + 1}: a student id must be text")
+            if student in students:
+                raise ClaimsFileError(f"{source}, line {key.start_mark.line + 1}: student id {student!r} is also "
+                                      f"on line {lines[student]}; each student needs an id of their own")
+            lines[student] = key.start_mark.line + 1
+            _untagged(value, source)
+            students[student] = _claim_nodes(value, f"{source}: student {student}")
+        return students
+    raise ClaimsFileError(f"{source}: expected a list of claims, or claims grouped by student id")
+
+
+_CONTAINERS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+
+
+def _untagged(node, where: str) -> None:
+    """Refuse a list or mapping with a hand-written tag (!!python/…): a claims file is plain lists of text."""
+    if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and node.tag not in _CONTAINERS:
+        raise ClaimsFileError(f"{where}, line {node.start_mark.line + 1}: YAML tags such as "
+                              f"{node.tag[:40]!r} are not supported")
+
+
+def _text(node) -> str | None:
+    """Return a scalar node's text exactly as written, or None for a list or mapping."""
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _claim_nodes(node, where: str) -> list[str]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise ClaimsFileError(f"{where}: expected a non-empty list of claims")
+    _untagged(node, where)
+    claims = []
+    for position, item in enumerate(node.value, start=1):
+        text = _text(item)
+        if text is None:
+            raise ClaimsFileError(f"{where}: claim {position} is not text (quote it: \"out_h1 = 0.59\")")
+        claims.append(text)
+    return claims
 
 
 @dataclass(frozen=True)

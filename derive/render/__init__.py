@@ -88,7 +88,7 @@ def tex_text(text: str) -> str:
     return "".join(_TEX_SPECIAL.get(character, character) for character in str(text))
 
 
-_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|#"}}
+_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]|#$"}}
 
 
 def one_line(text: str) -> str:
@@ -238,11 +238,12 @@ def document_context(derivation, root: Path, format: str, *, digits: int = 9, ex
 
 def render_diagram(derivation, *, notation: str = "named", edge_labels: str = "weights", unit_values: bool = False,
                    lang: str = "en", template_dir: str | Path | None = None) -> str:
-    """Return the network diagram as a standalone SVG file."""
+    """Return the network diagram as a standalone SVG file, marked as derive's (see derive.files)."""
     root = template_directory(template_dir)
     context = document_context(derivation, root, "svg", notation=notation, lang=lang, edge_labels=edge_labels,
                                unit_values=unit_values)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context)
+    from ..files import mark_svg
+    return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context))
 
 
 def render_template(root: Path, format: str, name: str, context: dict) -> str:

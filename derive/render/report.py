@@ -14,6 +14,7 @@ from . import Messages, render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
 
 REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
+MAX_ECHO = 300  # characters of a claim (or of how it was read) a report shows; the rest is counted, not shown
 
 
 class _VerdictWriter:
@@ -49,6 +50,12 @@ class _VerdictWriter:
     def number(self, value) -> str | None:
         return None if value is None else format_number(value, self.digits)
 
+    def echo(self, text: str | None) -> str | None:
+        """Return someone's text as a report shows it: at most MAX_ECHO characters, saying how many were cut."""
+        if text is None or len(text) <= MAX_ECHO:
+            return text
+        return text[:MAX_ECHO] + self._("cut", count=len(text) - MAX_ECHO)
+
     def diagnosis(self, verdict) -> dict | None:
         diagnosis = verdict.diagnosis
         if diagnosis is None:
@@ -57,15 +64,20 @@ class _VerdictWriter:
         return {"mistake": diagnosis.mistake, "explanation": self._(f"mistake_{diagnosis.mistake}", **details),
                 "details": details, "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
 
+    def bounded_latex(self, latex: str | None) -> str | None:
+        """Return LaTeX short enough to show, or None (cutting it would leave unbalanced braces)."""
+        return latex if latex is None or len(latex) <= 4 * MAX_ECHO else None
+
     def view(self, verdict) -> dict:
         """Return one verdict as plain data: what the report templates and the JSON show."""
         expected = verdict.expected[-1] if verdict.expected else None
         return {
-            "claim": verdict.claim,
+            "claim": self.echo(verdict.claim),
+            "claim_length": len(verdict.claim),
             "student": verdict.student,
             "quantity": self.text.doprint(verdict.quantity) if verdict.quantity is not None else None,
-            "read_as": self.claim(verdict, self.text),
-            "read_as_latex": self.claim(verdict, self.latex),
+            "read_as": self.echo(self.claim(verdict, self.text)),
+            "read_as_latex": self.bounded_latex(self.claim(verdict, self.latex)),
             "verdict": verdict.verdict,
             "consistent": verdict.consistent,
             "expected": self.text.doprint(expected) if expected is not None else None,
@@ -78,7 +90,7 @@ class _VerdictWriter:
             "method_detail": self.method(verdict),
             "diagnosis": self.diagnosis(verdict),
             "position": verdict.position,
-            "message": verdict.message,
+            "message": self.echo(verdict.message),
             "hint": verdict.hint,
         }
 
