@@ -55,7 +55,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Check:
-    """The self-check of one parameter's gradient against two independent computations."""
+    """The self-check of one parameter's gradient against two computations that do not use the δ recursion
+    (see :mod:`derive.verify`): forward-mode differentiation of the loss, and finite differences."""
 
     parameter: str
     gradient: sympy.Expr
@@ -70,12 +71,8 @@ class Check:
 
     @property
     def passed(self) -> bool:
+        from .verify import DIRECT_TOLERANCE, FINITE_TOLERANCE
         return self.relative_difference_direct <= DIRECT_TOLERANCE and self.relative_difference_finite <= FINITE_TOLERANCE
-
-
-DIRECT_TOLERANCE = 1e-12
-FINITE_TOLERANCE = 1e-9
-FINITE_STEP = sympy.Float("1e-12", PRECISION)
 
 
 @dataclass(frozen=True)
@@ -351,26 +348,18 @@ def derive(network_or_spec, verify: bool = False, round_steps: int | None = None
 
 
 def _self_check(deriver: _Deriver) -> list[Check]:
+    from . import verify
     network = deriver.network
-    forward = deriver.forward_symbols()
-    expanded: dict[sympy.Symbol, sympy.Expr] = {}
-    for symbol, definition in deriver.program:
-        if symbol in forward:
-            expanded[symbol] = definition.xreplace(expanded)
-    loss = expanded[network.loss]
-    given = network.given_values()
+    forward_symbols = deriver.forward_symbols()
+    forward = [(symbol, definition) for symbol, definition in deriver.program if symbol in forward_symbols]
+    values = {**network.given_values(), **{symbol: deriver.values[symbol] for symbol, _ in forward}}
+    direct = verify.forward_mode(forward, values, [p.symbol for p in network.parameters], network.loss)
     checks = []
     for parameter in network.parameters:
         gradient = deriver.values[quantity("dE/d", parameter.name)]
-        direct = evaluate(calculus.differentiate(loss, parameter.symbol), given, "direct derivative")
-        shifted = [evaluate(loss, {**given, parameter.symbol: parameter.value + sign * FINITE_STEP}, "loss")
-                   for sign in (1, -1)]
-        finite = (shifted[0] - shifted[1]) / (2 * FINITE_STEP)
-        checks.append(Check(parameter.name, gradient, direct, finite,
-                            _relative(gradient, direct), _relative(gradient, finite)))
+        forward_mode = sympy.Float(str(direct[parameter.symbol]), PRECISION)
+        finite = verify.finite_difference(forward, values, parameter.symbol, parameter.value, network.loss)
+        checks.append(Check(parameter.name, gradient, forward_mode, finite,
+                            verify.relative(gradient, forward_mode, verify.DIRECT_FLOOR),
+                            verify.relative(gradient, finite, verify.FINITE_FLOOR)))
     return checks
-
-
-def _relative(a: sympy.Expr, b: sympy.Expr) -> float:
-    scale = max(abs(a), abs(b))
-    return 0.0 if scale == 0 else float(abs(a - b) / scale)
