@@ -6,7 +6,9 @@ Claims are drawn, per student, from pools of numbers at several precisions
 (some wrong), formulas in plain text, LaTeX and Unicode, classic mistakes and
 unreadable text, so that few claims repeat and caching identical texts does
 not make the run trivially fast. Prints the end-to-end time of the command
-(best of 3) and of the in-process `mark` call.
+(best of 3) and of the in-process `mark` call, and the heavy-but-legal claims
+one by one (a 300-deep nested fraction, long products and sums of numbers), each
+as a ratio to `python -c "import sympy"` measured in the same run.
 """
 from __future__ import annotations
 
@@ -84,6 +86,24 @@ def best_of(runs: int, action) -> float:
     return min(times)
 
 
+HEAVY = {
+    "300 nested fractions": "E = " + "1/(1+" * 300 + "1" + ")" * 300,
+    "300 nested fractions (decimals)": "E = " + "1/(1.1+" * 300 + "1" + ")" * 300,
+    "product of 300 numbers": "E = " + "*".join(["0.99"] * 300),
+    "sum of 35 computed numbers": "E = " + " + ".join(["0.0085"] * 35),
+}
+
+
+def heavy_claims(derivation) -> None:
+    """Print each heavy claim's marking time as a ratio to importing SymPy (the peer, measured here)."""
+    peer = best_of(3, lambda: subprocess.run([sys.executable, "-c", "import sympy"], check=True))
+    print(f"\n{'heavy claim':<34} {'verdict':>10} {'mark() s':>9} {'× import sympy':>15}")
+    for name, claim in HEAVY.items():
+        verdicts = []
+        seconds = best_of(3, lambda: verdicts.append(mark(derivation, {None: [claim]}).verdicts[0].verdict))
+        print(f"{name:<34} {verdicts[-1]:>10} {seconds:>9.3f} {seconds / peer:>15.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
@@ -104,6 +124,7 @@ def main() -> None:
     print(f"{'students':>9} {'claims':>7} {'distinct':>9} {'command s':>10} {'mark() s':>9} {'ms/claim':>9}")
     print(f"{arguments.students:>9} {total:>7} {distinct:>9} {end_to_end:>10.2f} {in_process:>9.2f} "
           f"{1000 * in_process / total:>9.2f}")
+    heavy_claims(derivation)
 
 
 if __name__ == "__main__":
