@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_LAYERS = 16
 MAX_UNITS_PER_LAYER = 128
 MAX_WEIGHTS = 10_000
+MAX_LAYER_WISE_UNITS = 10   # a softmax layer's Jacobian is derived entry by entry: its cost grows with units³
 MAX_NUMBER_CHARACTERS = 40          # a number as written
 MAX_SIGNIFICANT_DIGITS = 30
 MAX_MAGNITUDE = sympy.Integer(10) ** 12   # largest |value| of a number in the file
@@ -335,6 +336,9 @@ class _SpecBuilder:
                          f"{field}.units")
         activation = functions.activation(r.scalar(data["activation"], f"{field}.activation"),
                                           r.where(data["activation"], f"{field}.activation"))
+        if activation.layer_wise and len(units) > MAX_LAYER_WISE_UNITS:
+            raise r.fail(f"a {activation.name} layer of {len(units)} units: at most {MAX_LAYER_WISE_UNITS} are "
+                         "allowed", data["units"], f"{field}.units")
         rows = r.sequence(data["weights"], f"{field}.weights")
         if len(rows) != len(units):
             raise r.fail(f"layer {index} has {len(units)} units but {len(rows)} weight rows", data["weights"], f"{field}.weights")
