@@ -284,12 +284,11 @@ def examples_command(directory):
         files = list(example_documents()) + list(example_handouts())
     except DeriveError as error:
         raise InputError(str(error)) from None
-    for path, content in files:
-        try:
-            (directory / path).parent.mkdir(parents=True, exist_ok=True)
-            write_output(directory / path, content.encode("utf-8") if isinstance(content, str) else content)
-        except (OSError, DeriveError) as error:
-            raise InputError(str(error)) from None
+    try:
+        write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
+    except (OSError, DeriveError) as error:
+        raise InputError(str(error)) from None
+    for path, _ in files:
         click.echo(f"wrote {directory / path}")
     page = directory / HANDOUT_PICTURE
     if shutil.which("pdftoppm"):

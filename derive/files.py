@@ -73,10 +73,19 @@ def read_manifest(directory: Path) -> dict[str, str]:
     return recorded
 
 
-def ours(path: Path, manifest: dict[str, str] | None = None) -> bool:
-    """Return True when the file at `path` is one derive wrote and nobody has changed since."""
-    if manifest is not None and path.name in manifest:
-        return _file_digest(path) == manifest[path.name]
+def _key(path: Path, directory: Path | None) -> str:
+    """Return how the manifest of `directory` names `path`: its path relative to the directory."""
+    try:
+        return path.relative_to(directory).as_posix() if directory is not None else path.name
+    except ValueError:
+        return path.name
+
+
+def ours(path: Path, manifest: dict[str, str] | None = None, directory: Path | None = None) -> bool:
+    """Return True when the file at `path` is one derive wrote and nobody has changed since: recorded with
+    its SHA-256 in the `manifest` of `directory`, or an SVG whose marker matches its content."""
+    if manifest is not None and _key(path, directory) in manifest:
+        return _file_digest(path) == manifest[_key(path, directory)]
     if path.suffix == ".svg":
         try:
             return _marked_by_us(path.read_bytes())
@@ -98,19 +107,28 @@ def write_documents(named: Path | None, files: list[tuple[Path, object]], manife
         if path == named:
             check_target(path)
         elif path.exists() or path.is_symlink():
-            if not path.is_file() or path.is_symlink() or not ours(path, manifest):
+            if not path.is_file() or path.is_symlink() or not ours(path, manifest, manifest_directory):
                 raise OutputError(f"{path} exists and was not written by derive (or was changed since); "
                                   "it is left alone: move it away or choose another name")
     ordered = [entry for entry in files if entry[0] != named] + [entry for entry in files if entry[0] == named]
     written = {}
     for path, content in ordered:
         data = content.encode("utf-8") if isinstance(content, str) else content
+        if manifest_directory is not None:
+            _make_directory(path.parent)
         write_output(path, data)
-        written[path.name] = _digest(data)
+        written[_key(path, manifest_directory)] = _digest(data)
     if manifest_directory is not None:
         manifest.update(written)
         text = "".join(f"{digest}  {name}\n" for name, digest in sorted(manifest.items()))
         write_atomically(manifest_directory / MANIFEST, text.encode("utf-8"))
+
+
+def _make_directory(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{directory}: cannot create the directory: {error.strerror or error}") from None
 
 
 def check_target(path: Path) -> None:
