@@ -114,18 +114,51 @@ def jacobian_in_outputs(outputs: list[sympy.Expr], nets: list[sympy.Symbol],
             return power
         return sympy.Mul(*[(by_net[net] * scale) ** c for net, c in coefficients.items()])
 
-    matrix = []
-    for out in outputs:
-        row = []
-        for net in nets:
-            derivative = differentiate(out, net)
-            candidate = derivative.replace(lambda e: isinstance(e, sympy.exp), in_outputs)
-            candidate = _fewest_outputs(sympy.simplify(sympy.simplify(candidate).subs(identity)), identity)
-            keep = not candidate.has(scale, *nets) and _agrees_at_nets(
-                candidate.xreplace(dict(zip(out_symbols, outputs))), derivative, nets)
-            row.append(candidate if keep else derivative)
-        matrix.append(row)
-    return matrix
+    def entry(m: int, k: int) -> sympy.Expr:
+        derivative = differentiate(outputs[m], nets[k])
+        candidate = derivative.replace(lambda e: isinstance(e, sympy.exp), in_outputs)
+        candidate = _fewest_outputs(sympy.simplify(sympy.simplify(candidate).subs(identity)), identity)
+        keep = not candidate.has(scale, *nets) and _agrees_at_nets(
+            candidate.xreplace(dict(zip(out_symbols, outputs))), derivative, nets)
+        return candidate if keep else derivative
+
+    count = len(nets)
+    if count > 2 and equivariant([list(nets)], outputs):
+        # Permuting the units permutes the outputs (softmax does): two entries give all the others.
+        diagonal, off_diagonal = entry(0, 0), entry(0, 1)
+        families = [list(nets), list(out_symbols)]
+        return [[(diagonal if m == k else off_diagonal).xreplace(renaming(families, permutation(count, m, k)))
+                 for k in range(count)] for m in range(count)]
+    return [[entry(m, k) for k in range(count)] for m in range(count)]
+
+
+def permutation(count: int, *images: int) -> list[int]:
+    """Return a permutation π of range(count) (as the list of images) with π(0), π(1), … = `images`."""
+    images = list(dict.fromkeys(images))
+    chosen = list(range(count))
+    for position, image in enumerate(images):
+        other = chosen.index(image)
+        chosen[position], chosen[other] = chosen[other], chosen[position]
+    return chosen
+
+
+def renaming(families: list[list[sympy.Symbol]], chosen: list[int]) -> dict:
+    """Return the renaming that sends each family's i-th symbol to its π(i)-th (all families at once)."""
+    return {family[i]: family[chosen[i]] for family in families for i in range(len(chosen))}
+
+
+def equivariant(families: list[list[sympy.Symbol]], expressions: list[sympy.Expr]) -> bool:
+    """Return True when renaming the units by any permutation π sends expression i to expression π(i).
+
+    Checked for one transposition and one cycle, which together generate every permutation; the
+    comparison is SymPy's structural equality, so False only costs the shortcut, never correctness.
+    """
+    count = len(expressions)
+    for chosen in ([1, 0] + list(range(2, count)), list(range(1, count)) + [0]):
+        mapping = renaming(families, chosen)
+        if any(expressions[i].xreplace(mapping) != expressions[chosen[i]] for i in range(count)):
+            return False
+    return True
 
 
 def _fewest_outputs(entry: sympy.Expr, identity: dict) -> sympy.Expr:
@@ -133,6 +166,8 @@ def _fewest_outputs(entry: sympy.Expr, identity: dict) -> sympy.Expr:
     candidates = [_factor(entry)]
     for total, constant in identity.items():
         for symbol in total.args:
+            if not entry.has(symbol):  # substituting a symbol the entry lacks changes nothing
+                continue
             rest = sympy.Add(*[s for s in total.args if s != symbol])
             candidates.append(_factor(sympy.simplify(entry.subs(symbol, constant - rest))))
     return min(candidates, key=lambda e: (len(e.free_symbols), sympy.count_ops(e)))

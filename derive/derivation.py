@@ -233,21 +233,38 @@ class _Deriver:
         outs = [unit.out for unit in layer.units]
         jacobian = calculus.jacobian_in_outputs(layer.outputs(), nets, outs)
         targets_sum_to_one = layer is self.network.output_layer and sum(self.network.spec.targets) == 1
+        errors = [quantity("dE/dout", unit.name) for unit in layer.units]
+        written_errors = [self.forms[error][-1] for error in errors]
+        families = [nets, outs] + ([list(self.network.targets)] if layer is self.network.output_layer else [])
+        # When renaming the units permutes the errors too (a loss that treats every output alike), δ_0's
+        # simplified form, renamed, is every δ_k's: one simplification instead of one per unit.
+        symmetric = len(nets) > 2 and calculus.equivariant(families, written_errors)
+        first = None
         for k, unit in enumerate(layer.units):
-            errors = [quantity("dE/dout", other.name) for other in layer.units]
             symbolic = _sum(*[_product(error, quantity("dout/dnet", other.name, unit.name))
                               for error, other in zip(errors, layer.units)])
             definition = sympy.Add(*[error * jacobian[m][k] for m, error in enumerate(errors)])
-            written = _sum(*[_product(self.forms[error][-1], jacobian[m][k]) for m, error in enumerate(errors)])
-            combined = sympy.Add(*[self.forms[error][-1] * jacobian[m][k] for m, error in enumerate(errors)])
-            simplified, notes = sympy.collect(sympy.expand(sympy.simplify(combined)), outs), ()
-            if targets_sum_to_one:
-                using_sum = sympy.simplify(simplified.subs(sympy.Add(*self.network.targets), 1))
-                if using_sum != simplified:
-                    simplified, notes = using_sum, ("targets_sum_to_one",)
+            written = _sum(*[_product(written_errors[m], jacobian[m][k]) for m in range(len(errors))])
+            if symmetric and first is not None:
+                simplified = first[0].xreplace(calculus.renaming(families, calculus.permutation(len(nets), k)))
+                notes = first[1]
+            else:
+                simplified, notes = self.simplified_delta(written_errors, [row[k] for row in jacobian], outs,
+                                                          targets_sum_to_one)
+                first = (simplified, notes)
             forms = (symbolic, written) + ((simplified,) if simplified != written else ())
             self.add("backward", "delta", unit.name, unit.layer, quantity("delta", unit.name), forms, definition,
                      notes=notes)
+
+    def simplified_delta(self, errors, column, outs, targets_sum_to_one: bool):
+        """Return (δ of one unit of a layer-wise layer, simplified, and its notes): Σ_m error_m·J[m][k]."""
+        combined = sympy.Add(*[error * entry for error, entry in zip(errors, column)])
+        simplified, notes = sympy.collect(sympy.expand(sympy.simplify(combined)), outs), ()
+        if targets_sum_to_one:
+            using_sum = sympy.simplify(simplified.subs(sympy.Add(*self.network.targets), 1))
+            if using_sum != simplified:
+                simplified, notes = using_sum, ("targets_sum_to_one",)
+        return simplified, notes
 
     def parameters_last_used_in(self, layer: Layer) -> list[Parameter]:
         lowest = {name: min(unit.layer for unit, _ in uses) for name, uses in self.terms_with.items()}
