@@ -25,7 +25,14 @@ class EvaluationError(DeriveError):
 def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value",
              precision: int = PRECISION) -> sympy.Expr:
     """Return the value of `expression` at `values`: a Rational when exact, else a Float of `precision` digits."""
-    result = expression.xreplace(values if isinstance(values, dict) else dict(values))
+    values = values if isinstance(values, dict) else dict(values)
+    if any(power.exp.free_symbols for power in expression.atoms(sympy.Pow)):
+        # A power with a variable exponent (x^x, 1000^x) would be computed exactly, digit by digit, at an
+        # exact value: 1000^123456789 has 370 million digits. At a float of `precision` digits it is quick,
+        # and one beyond MAX_VALUE is refused below.
+        values = {symbol: sympy.Float(value, precision) if getattr(value, "is_Rational", False) else value
+                  for symbol, value in values.items() if symbol in expression.free_symbols}
+    result = expression.xreplace(values)
     if not result.is_Rational:
         result = result.evalf(precision)
     if result.free_symbols:
