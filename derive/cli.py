@@ -13,7 +13,7 @@ import click
 
 from . import examples
 from .derivation import derive as derive_network
-from .errors import DeriveError
+from .errors import DeriveError, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, languages, render_diagram
@@ -35,11 +35,6 @@ class InputError(click.ClickException):
 
     def show(self, file=None):
         click.echo(f"error: {one_line(self.message)}", err=True)
-
-
-def one_line(text: str) -> str:
-    """Return a message on one line, control characters written as escapes (a library's message may have several)."""
-    return " ".join("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in str(text)).split())
 
 
 def resolve_spec(spec: str | None) -> Path:
@@ -172,7 +167,8 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
     README for the claim language. Exit code 0 when every claim is correct, 1
-    when any is not, 2 for an unreadable SPEC or claims file.
+    when any is not, 2 for an unreadable SPEC or claims file or an unwritable
+    report, 3 for a failure of derive itself.
     """
     from .check import claims_from_data, load_claims, mark
     from .render.report import render_report

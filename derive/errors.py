@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 
+def one_line(text) -> str:
+    """Return a message on one line: runs of white space (line breaks too) become one space, other control
+    characters are written as escapes. A library's message may have several lines; ours never do."""
+    return " ".join("".join(c if c.isprintable() or c.isspace() else repr(c)[1:-1] for c in str(text)).split())
+
+
 class DeriveError(Exception):
     """Bad input, described in one line. `where` says where (file, line, field) when known."""
 

@@ -15,6 +15,7 @@ from .errors import DeriveError
 
 PRECISION = 50  # significant decimal digits of every computed value
 MAX_VALUE = sympy.Integer(10) ** 100  # a computed value beyond this is out of range (an overflowing network)
+MIN_VALUE = sympy.Rational(1, 10 ** 300)  # and one closer to 0 than this, but not 0, too (beyond a double's range)
 _NEGLIGIBLE = Decimal(10) ** -(PRECISION - 8)
 
 
@@ -40,8 +41,9 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
         raise EvaluationError(f"{what} depends on quantities without a value: {missing}")
     if not (result.is_Rational or (result.is_Float and result.is_finite)):
         raise EvaluationError(f"{what} is undefined at the sample (it evaluates to {str(result)[:40]})")
-    if abs(result) > MAX_VALUE:
-        raise EvaluationError(f"{what} is beyond ±1e100 at the sample: the network's numbers are out of range")
+    if abs(result) > MAX_VALUE or (result != 0 and abs(result) < MIN_VALUE):
+        size = "beyond ±1e100" if abs(result) > MAX_VALUE else "smaller than 1e-300 (but not 0)"
+        raise EvaluationError(f"{what} is {size} at the sample: the network's numbers are out of range")
     return result
 
 

@@ -14,7 +14,7 @@ import sympy
 import yaml
 
 from . import functions
-from .errors import SpecError
+from .errors import SpecError, one_line
 from .quantities import index_spellings, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
@@ -88,12 +88,6 @@ class Spec:
         return self.layers[-1].units
 
 
-def _one_line(text: str) -> str:
-    """Return a message on one line, control characters written as escapes (a library's message may have several)."""
-    return " ".join("".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" and c not in "\n\t" else c
-                            for c in str(text)).split())
-
-
 class _Reader:
     """Turns a YAML node tree into plain data while remembering each node's line.
 
@@ -134,7 +128,7 @@ class _Reader:
             if allowed is not None and key not in allowed:
                 hint = difflib.get_close_matches(key, sorted(allowed), n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(allowed))})"
-                raise self.fail(f"unknown key {_one_line(key)[:40]!r}{suggestion}", key_node, field)
+                raise self.fail(f"unknown key {one_line(key)[:40]!r}{suggestion}", key_node, field)
             result[key] = value_node
         return result
 
@@ -166,7 +160,7 @@ class _Reader:
     def name(self, node, field) -> str:
         value = self.scalar(node, field)
         if not NAME.match(value):
-            raise self.fail(f"invalid name {_one_line(value)[:40]!r}: use a letter followed by letters, digits or "
+            raise self.fail(f"invalid name {one_line(value)[:40]!r}: use a letter followed by letters, digits or "
                             "underscores (at most 32)", node, field)
         reason = reserved_reason(value)
         if reason:
@@ -182,7 +176,7 @@ class _Reader:
     def number(self, node, field) -> sympy.Rational:
         """Return a number exactly as written (0.1 is 1/10), within the bounds of MAX_* above."""
         if not isinstance(node, yaml.ScalarNode) or node.tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-            found = _one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "a list or mapping"
+            found = one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "a list or mapping"
             raise self.fail(f"expected a number, found {found!r}", node, field)
         text = node.value
         if len(text) > MAX_NUMBER_CHARACTERS:
@@ -211,12 +205,12 @@ def load_text(text: str, source: str = "<spec>") -> Spec:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f", line {mark.line + 1}" if mark else ""
-        raise SpecError(f"malformed YAML: {_one_line(error.problem or error.context)}", f"{source}{line}") from None
+        raise SpecError(f"malformed YAML: {one_line(error.problem or error.context)}", f"{source}{line}") from None
     except yaml.reader.ReaderError as error:
         raise SpecError(f"character {error.character!r} at position {error.position + 1} is not allowed in a YAML "
                         f"file", source) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"malformed YAML: {_one_line(error)}", source) from None
+        raise SpecError(f"malformed YAML: {one_line(error)}", source) from None
     except RecursionError:
         raise SpecError("nested too deeply", source) from None
     if root is None:
