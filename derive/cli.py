@@ -246,10 +246,6 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
             files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
                                                             "variants": rows}, indent=2) + "\n"))
             files.append((Path("answers.csv"), handouts.answers_csv(rows)))
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise InputError(f"{directory}: cannot create the directory: {error.strerror or error}") from None
         write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
     except DeriveError as error:
         raise InputError(str(error)) from None
@@ -282,7 +278,7 @@ def examples_command(directory):
         raise InputError(str(error)) from None
     try:
         write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
-    except (OSError, DeriveError) as error:
+    except DeriveError as error:
         raise InputError(str(error)) from None
     for path, _ in files:
         click.echo(f"wrote {directory / path}")

@@ -196,23 +196,31 @@ class _Reader:
         return value
 
 
+def compose(text: str, source: str, error=SpecError) -> yaml.Node | None:
+    """Return the YAML node tree of `text` (nothing constructed, so no value is typed by YAML), or raise
+    `error` with one line saying what is wrong and where (the claims reader shares this)."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as problem:
+        mark = problem.problem_mark or problem.context_mark
+        line = f", line {mark.line + 1}" if mark else ""
+        raise error(f"malformed YAML: {one_line(problem.problem or problem.context)}", f"{source}{line}") from None
+    except yaml.reader.ReaderError as problem:
+        character = problem.character
+        written = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+        raise error(f"character {written} at position {problem.position + 1} is not allowed in a YAML file",
+                    source) from None
+    except yaml.YAMLError as problem:
+        raise error(f"malformed YAML: {one_line(problem)}", source) from None
+    except RecursionError:
+        raise error("nested too deeply", source) from None
+
+
 def load_text(text: str, source: str = "<spec>") -> Spec:
     """Return the Spec described by YAML or JSON `text`; `source` names it in errors."""
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(f"larger than {MAX_FILE_BYTES // 1000} kB", source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f", line {mark.line + 1}" if mark else ""
-        raise SpecError(f"malformed YAML: {one_line(error.problem or error.context)}", f"{source}{line}") from None
-    except yaml.reader.ReaderError as error:
-        raise SpecError(f"character {error.character!r} at position {error.position + 1} is not allowed in a YAML "
-                        f"file", source) from None
-    except yaml.YAMLError as error:
-        raise SpecError(f"malformed YAML: {one_line(error)}", source) from None
-    except RecursionError:
-        raise SpecError("nested too deeply", source) from None
+    root = compose(text, source)
     if root is None:
         raise SpecError("the file is empty", source)
     return _SpecBuilder(_Reader(source)).build(root)

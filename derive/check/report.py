@@ -10,6 +10,7 @@ import yaml
 
 from ..derivation import Derivation
 from ..errors import DeriveError
+from ..spec import compose
 from .judge import Judge, Verdict
 
 MAX_FILE_BYTES = 5_000_000
@@ -66,19 +67,7 @@ def claims_from_text(text: str, source: str = "claims") -> dict[str | None, list
     so 00123 and 0123 are two students, and `no`, `12:30` or `1e3` stay what they say. Two students
     with the same id are an error naming both lines. The forms are those of :func:`claims_from_data`.
     """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f", line {mark.line + 1}" if mark else ""
-        raise ClaimsFileError(f"{source}{where}: not valid YAML ({error.problem or error.context})") from None
-    except yaml.reader.ReaderError as error:
-        raise ClaimsFileError(f"{source}: character {error.character!r} at position {error.position + 1} is not "
-                              "allowed in a YAML file") from None
-    except yaml.YAMLError as error:
-        raise ClaimsFileError(f"{source}: not valid YAML ({str(error).splitlines()[0]})") from None
-    except RecursionError:
-        raise ClaimsFileError(f"{source}: nested too deeply") from None
+    root = compose(text, source, ClaimsFileError)
     _untagged(root, source)
     if isinstance(root, yaml.MappingNode) and len(root.value) == 1 and _text(root.value[0][0]) in ("claims", "students"):
         root = root.value[0][1]
