@@ -303,10 +303,11 @@ class _SpecBuilder:
         biases = [(unit, entry.name) for layer in layers for unit, entry in zip(layer.units, layer.bias)
                   if not layer.bias_shared]
         index = index_spellings(inputs, units, outputs, weights, biases)
+        unit_names = set(units)
         for name, (what, node, field) in self.names_seen.items():
-            if name in set(units):
+            if name in unit_names:
                 continue
-            also = unit_spelling(name, set(units), outputs)
+            also = unit_spelling(name, unit_names, outputs)
             if also is not None:
                 raise self.r.fail(f"the name {name!r} of {what} would also read as {also} in claims; rename one",
                                   node, field)
