@@ -12,7 +12,7 @@ from typing import Mapping
 
 import sympy
 
-from . import calculus
+from . import calculus, verify
 from .functions import X
 from .network import Layer, Network, Parameter, Unit, describe, quantity
 from .numbers import PRECISION, evaluate, round_to
@@ -71,8 +71,8 @@ class Check:
 
     @property
     def passed(self) -> bool:
-        from .verify import DIRECT_TOLERANCE, FINITE_TOLERANCE
-        return self.relative_difference_direct <= DIRECT_TOLERANCE and self.relative_difference_finite <= FINITE_TOLERANCE
+        return (self.relative_difference_direct <= verify.DIRECT_TOLERANCE
+                and self.relative_difference_finite <= verify.FINITE_TOLERANCE)
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,6 @@ def derive(network_or_spec, verify: bool = False, round_steps: int | None = None
 
 
 def _self_check(deriver: _Deriver) -> list[Check]:
-    from . import verify
     network = deriver.network
     forward_symbols = deriver.forward_symbols()
     forward = [(symbol, definition) for symbol, definition in deriver.program if symbol in forward_symbols]
