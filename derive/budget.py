@@ -29,6 +29,12 @@ class _State(threading.local):
 
 
 _state = _State()
+# Installing a trace function is not safe from two threads at once: Python refuses the second ("Cannot
+# install a trace function while another trace function is being installed") while the first runs the
+# process's audit hooks. Each thread's hook is its own; only the installing is taken in turn.
+# Installed inline (`with _installing: sys.settrace(…)`), never through a Python function of ours: the
+# hook counts Python calls, and such a call made after the budget ran out would raise in the wrong place.
+_installing = threading.Lock()
 
 
 _RESUMED = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
@@ -52,18 +58,25 @@ def work_limit(calls: int):
     if outermost:
         state.previous, state.count = sys.gettrace(), 0
     state.limits.append(min(state.count + calls, state.limits[-1]) if state.limits else calls)
-    sys.settrace(_count)
+    with _installing:
+        sys.settrace(_count)
     try:
         yield
     finally:
         # Python switches the hook off when it raises; an enclosing budget with calls left goes on counting.
-        sys.settrace(None)
+        with _installing:
+            try:
+                sys.settrace(None)
+            except OutOfWork:  # raised in an audit hook that sys.settrace ran; the hook is off now
+                sys.settrace(None)
         state.limits.pop()
         if outermost:
-            sys.settrace(state.previous)
+            with _installing:
+                sys.settrace(state.previous)
             state.previous = None
         elif state.count <= state.limits[-1]:
-            sys.settrace(_count)
+            with _installing:
+                sys.settrace(_count)
 
 
 @contextmanager
@@ -73,11 +86,13 @@ def paused():
     if not state.limits:
         yield
         return
-    sys.settrace(None)
+    with _installing:
+        sys.settrace(None)
     try:
         yield
     finally:
-        sys.settrace(_count)
+        with _installing:
+            sys.settrace(_count)
 
 
 def within(calls: int, work, fallback):
