@@ -40,3 +40,14 @@ def require_module(name: str):
         if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
             pytest.fail(f"the Python module {name} is required in CI but is not installed")
         pytest.skip(f"{name} is not installed")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, driven by Playwright; no browser is downloaded) for the whole run."""
+    chromium = require_tool("chromium")
+    playwright = require_module("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield instance
+        instance.close()

@@ -108,16 +108,6 @@ def test_latex_failure_shows_the_log_and_writes_nothing(tmp_path):
 
 # --- HTML in a real browser ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    chromium = require_tool("chromium")
-    playwright = require_module("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield instance
-        instance.close()
-
-
 def load_page(browser, path: Path, tmp_path: Path, width: int = 1000):
     page = browser.new_page(viewport={"width": width, "height": 1200})
     problems = []
