@@ -13,8 +13,9 @@ from typing import Mapping
 import sympy
 
 from . import calculus, verify
-from .functions import X
-from .network import Layer, Network, Parameter, Unit, describe, quantity
+from .functions import X, shown
+from .network import Layer, Network, Parameter, Unit
+from .quantities import QuantitySymbol
 from .numbers import PRECISION, evaluate, round_to
 
 
@@ -35,9 +36,11 @@ def _sum(*terms: sympy.Expr) -> sympy.Expr:
 class Step:
     """One line of the worked example: lhs = forms[0] = … = forms[-1] = (numbers) = value.
 
-    `section` is one of forward, loss, backward, update, after; `kind` says
-    what the step computes (net, out, loss_term, loss, dE_dout,
-    activation_derivative, delta, gradient, update, after_out, after_loss).
+    `lhs` is the QuantitySymbol computed; `section` (forward, loss, backward,
+    update, after), `kind` (its kind's name: net, out, loss_term, loss,
+    dE_dout, activation_derivative, delta, gradient, update, after_out,
+    after_loss) and `subject` (the unit or parameter, E for the loss) are
+    its kind's and subjects', kept as fields for templates and JSON.
     `numbers` is the form shown with every symbol replaced by its value
     (None: not shown). `notes` are message keys the documents explain.
     """
@@ -66,8 +69,8 @@ class Check:
     relative_difference_finite: float
 
     @property
-    def symbol(self) -> sympy.Symbol:
-        return quantity("param", self.parameter)
+    def symbol(self) -> QuantitySymbol:
+        return QuantitySymbol("param", self.parameter)
 
     @property
     def passed(self) -> bool:
@@ -81,7 +84,7 @@ class Derivation:
 
     `program` lists every computed quantity with the expression that defines it
     from quantities before it: forward, loss, backward, updates, and the forward pass
-    with the updated parameters (quantities 'after:…'), in order.
+    with the updated parameters (the after_… kinds), in order.
     It is what numeric training compiles.
     """
 
@@ -97,8 +100,8 @@ class Derivation:
         return [step for step in self.steps if step.section == name]
 
     def value(self, kind: str, *subjects: str) -> sympy.Expr:
-        """Return the value of a quantity, e.g. value('out', 'h1') or value('dE/d', 'w5')."""
-        return self.values[quantity(kind, *subjects)]
+        """Return the value of a quantity, e.g. value('out', 'h1') or value('gradient', 'w5')."""
+        return self.values[QuantitySymbol(kind, *subjects)]
 
     @property
     def verified(self) -> bool | None:
@@ -142,13 +145,15 @@ class _Deriver:
             if unit.bias:
                 self.terms_with.setdefault(unit.bias.name, []).append((unit, unit.bias.symbol))
 
-    def add(self, section, kind, subject, layer, lhs, forms, definition, numbers=None, notes=()) -> sympy.Expr:
-        value = self.rounded(evaluate(definition, self.values, what=f"{kind.replace('_', ' ')} of {subject}"))
+    def add(self, lhs: QuantitySymbol, layer, forms, definition, notes=()) -> sympy.Expr:
+        """Compute `lhs` from its `definition`, and record the step that shows it through `forms`."""
+        subject = lhs.subjects[0] if lhs.subjects else "E"
+        value = self.rounded(evaluate(definition, self.values, what=f"{lhs.kind.name.replace('_', ' ')} of {subject}"))
         self.values[lhs] = value
         self.program.append((lhs, definition))
         self.forms[lhs] = tuple(forms)
-        shown = numbers if numbers is not None else (forms[-1] if forms else None)
-        self.steps.append(Step(section, kind, subject, layer, lhs, tuple(forms), shown, value, tuple(notes)))
+        self.steps.append(Step(lhs.kind.section, lhs.kind.name, subject, layer, lhs, tuple(forms),
+                               forms[-1] if forms else None, value, tuple(notes)))
         return value
 
     def rounded(self, value: sympy.Expr) -> sympy.Expr:
@@ -163,22 +168,22 @@ class _Deriver:
                 for unit in layer.units:
                     self.net(unit)
                 for unit, output in zip(layer.units, outputs):
-                    self.add("forward", "out", unit.name, layer.index, unit.out, (output,), output)
+                    self.add(unit.out, layer.index, (output,), output)
                 continue
             for unit, output in zip(layer.units, outputs):
                 self.net(unit)
-                applied = sympy.Function(f"activation:{layer.index}")(unit.net)
+                applied = shown(layer.activation)(unit.net)
                 forms = (unit.net,) if output == unit.net else (applied, output)
-                self.add("forward", "out", unit.name, layer.index, unit.out, forms, output)
+                self.add(unit.out, layer.index, forms, output)
 
     def net(self, unit: Unit) -> None:
-        self.add("forward", "net", unit.name, unit.layer, unit.net, (unit.net_display,), unit.net_definition)
+        self.add(unit.net, unit.layer, (unit.net_display,), unit.net_definition)
 
     def loss(self) -> None:
         network = self.network
         for unit, symbol, term in zip(network.output_layer.units, network.loss_terms, network.loss_term_definitions()):
-            self.add("loss", "loss_term", unit.name, None, symbol, (term,), term)
-        self.add("loss", "loss", "E", None, network.loss, (_sum(*network.loss_terms),), sympy.Add(*network.loss_terms))
+            self.add(symbol, None, (term,), term)
+        self.add(network.loss, None, (_sum(*network.loss_terms),), sympy.Add(*network.loss_terms))
 
     # backward ----------------------------------------------------------
     def backward(self) -> None:
@@ -197,43 +202,42 @@ class _Deriver:
                 self.gradient(parameter)
 
     def error_at_output(self, unit: Unit, following: Layer | None) -> None:
-        lhs = quantity("dE/dout", unit.name)
+        lhs = QuantitySymbol("dE_dout", unit.name)
         if following is None:
             loss = sympy.Add(*self.network.loss_term_definitions())
             definition = calculus.differentiate(loss, unit.out)
-            self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (definition,), definition)
+            self.add(lhs, unit.layer, (definition,), definition)
             return
         terms, pieces = [], []
         for downstream in _units_in_order(self.terms_fed_by.get(unit.name, [])):
             local = sympy.Add(*[calculus.differentiate(term, unit.out)
                                 for user, term in self.terms_fed_by[unit.name] if user is downstream])
             if local != 0:
-                delta = quantity("delta", downstream.name)
+                delta = QuantitySymbol("delta", downstream.name)
                 terms.append(delta * local)
                 pieces.append(_product(delta, local))
         if not pieces:
             pieces = [sympy.Integer(0)]
         written = _sum(*pieces)
-        self.add("backward", "dE_dout", unit.name, unit.layer, lhs, (written,), sympy.Add(*terms))
+        self.add(lhs, unit.layer, (written,), sympy.Add(*terms))
 
     def unit_delta(self, unit: Unit, layer: Layer) -> None:
         formula, x = layer.activation.formula, X
         derivative = calculus.differentiate(formula, x).xreplace({x: unit.net})
         in_output = calculus.derivative_in_output(formula, x)
         forms = (derivative,) + ((in_output.xreplace({calculus.OUTPUT: unit.out}),) if in_output is not None else ())
-        slope = quantity("dout/dnet", unit.name)
-        self.add("backward", "activation_derivative", unit.name, unit.layer, slope, forms, derivative)
-        error = quantity("dE/dout", unit.name)
+        slope = QuantitySymbol("activation_derivative", unit.name, unit.name)
+        self.add(slope, unit.layer, forms, derivative)
+        error = QuantitySymbol("dE_dout", unit.name)
         written = _product(self.forms[error][-1], forms[-1])
-        self.add("backward", "delta", unit.name, unit.layer, quantity("delta", unit.name),
-                 (_product(error, slope), written), error * slope)
+        self.add(QuantitySymbol("delta", unit.name), unit.layer, (_product(error, slope), written), error * slope)
 
     def layer_wise_deltas(self, layer: Layer) -> None:
         nets = [unit.net for unit in layer.units]
         outs = [unit.out for unit in layer.units]
         jacobian = calculus.jacobian_in_outputs(layer.outputs(), nets, outs)
         targets_sum_to_one = layer is self.network.output_layer and sum(self.network.spec.targets) == 1
-        errors = [quantity("dE/dout", unit.name) for unit in layer.units]
+        errors = [QuantitySymbol("dE_dout", unit.name) for unit in layer.units]
         written_errors = [self.forms[error][-1] for error in errors]
         families = [nets, outs] + ([list(self.network.targets)] if layer is self.network.output_layer else [])
         # When renaming the units permutes the errors too (a loss that treats every output alike), δ_0's
@@ -241,7 +245,7 @@ class _Deriver:
         symmetric = len(nets) > 2 and calculus.equivariant(families, written_errors)
         first = None
         for k, unit in enumerate(layer.units):
-            symbolic = _sum(*[_product(error, quantity("dout/dnet", other.name, unit.name))
+            symbolic = _sum(*[_product(error, QuantitySymbol("activation_derivative", other.name, unit.name))
                               for error, other in zip(errors, layer.units)])
             definition = sympy.Add(*[error * jacobian[m][k] for m, error in enumerate(errors)])
             written = _sum(*[_product(written_errors[m], jacobian[m][k]) for m in range(len(errors))])
@@ -253,8 +257,7 @@ class _Deriver:
                                                           targets_sum_to_one)
                 first = (simplified, notes)
             forms = (symbolic, written) + ((simplified,) if simplified != written else ())
-            self.add("backward", "delta", unit.name, unit.layer, quantity("delta", unit.name), forms, definition,
-                     notes=notes)
+            self.add(QuantitySymbol("delta", unit.name), unit.layer, forms, definition, notes=notes)
 
     def simplified_delta(self, errors, column, outs, targets_sum_to_one: bool):
         """Return (δ of one unit of a layer-wise layer, simplified, and its notes): Σ_m error_m·J[m][k]."""
@@ -281,49 +284,47 @@ class _Deriver:
         uses = [(unit, sympy.Add(*[calculus.differentiate(term, parameter.symbol) for user, term in terms if user is unit]))
                 for unit in _units_in_order(terms)]
         uses = [(unit, local) for unit, local in uses if local != 0]
-        deltas = [quantity("delta", unit.name) for unit, _ in uses]
-        locals_ = [quantity("dnet/dparam", unit.name, parameter.name) for unit, _ in uses]
+        deltas = [QuantitySymbol("delta", unit.name) for unit, _ in uses]
+        locals_ = [QuantitySymbol("dnet_dparam", unit.name, parameter.name) for unit, _ in uses]
         forms = []
         layers = {unit.layer: self.network.layers[unit.layer - 1] for unit, _ in uses}
         if len(uses) == 1 and not layers[uses[0][0].layer].activation.layer_wise:
             unit = uses[0][0]
-            forms.append(_product(quantity("dE/dout", unit.name), quantity("dout/dnet", unit.name), locals_[0]))
+            forms.append(_product(QuantitySymbol("dE_dout", unit.name), QuantitySymbol("activation_derivative", unit.name, unit.name),
+                                  locals_[0]))
         forms.append(_sum(*[_product(d, l) for d, l in zip(deltas, locals_)]))
         forms.append(_sum(*[_product(d, local) for d, (_, local) in zip(deltas, uses)]))
         notes = ("shared_parameter",) if len(uses) > 1 else ()
         definition = sympy.Add(*[d * local for d, (_, local) in zip(deltas, uses)])
         layer = min(unit.layer for unit, _ in uses)
-        self.add("backward", "gradient", parameter.name, layer, quantity("dE/d", parameter.name), forms, definition,
-                 notes=notes)
+        self.add(QuantitySymbol("gradient", parameter.name), layer, forms, definition, notes=notes)
 
     # update and after ---------------------------------------------------
     def update(self) -> None:
         eta = self.network.learning_rate
         for parameter in self.network.parameters:
-            lhs = quantity("new", parameter.name)
+            lhs = parameter.symbol.after
             if parameter.trainable:
-                step = _product(eta, quantity("dE/d", parameter.name))
+                step = _product(eta, QuantitySymbol("gradient", parameter.name))
                 written = sympy.Add(parameter.symbol, sympy.Mul(-1, step, evaluate=False), evaluate=False)
-                self.add("update", "update", parameter.name, None, lhs, (written,),
-                         parameter.symbol - eta * quantity("dE/d", parameter.name))
+                self.add(lhs, None, (written,), parameter.symbol - eta * QuantitySymbol("gradient", parameter.name))
             else:
-                self.add("update", "update", parameter.name, None, lhs, (parameter.symbol,), parameter.symbol,
-                         notes=("not_updated",))
+                self.add(lhs, None, (parameter.symbol,), parameter.symbol, notes=("not_updated",))
 
     def after(self) -> None:
         """Append the forward pass with the updated parameters to the program, and its figures to the steps."""
         forward = self.forward_symbols()
-        renamed = {symbol: quantity("after", describe(symbol).kind, *describe(symbol).subjects) for symbol in forward}
-        renamed.update({p.symbol: quantity("new", p.name) for p in self.network.parameters})
+        renamed = {symbol: symbol.after for symbol in forward}
+        renamed.update({p.symbol: p.symbol.after for p in self.network.parameters})
         for symbol, definition in [entry for entry in self.program if entry[0] in forward]:
             lhs, definition = renamed[symbol], definition.xreplace(renamed)
-            self.values[lhs] = self.rounded(evaluate(definition, self.values, what=f"{symbol.name} after the update"))
+            self.values[lhs] = self.rounded(evaluate(definition, self.values, what=f"{symbol.claim_name()} after the update"))
             self.program.append((lhs, definition))
         for unit in self.network.units:
-            lhs = quantity("after", "out", unit.name)
-            self.steps.append(Step("after", "after_out", unit.name, unit.layer, lhs, (), None, self.values[lhs]))
-        lhs = quantity("after", "E")
-        self.steps.append(Step("after", "after_loss", "E", None, lhs, (), None, self.values[lhs]))
+            lhs = unit.out.after
+            self.steps.append(Step("after", lhs.kind.name, unit.name, unit.layer, lhs, (), None, self.values[lhs]))
+        lhs = self.network.loss.after
+        self.steps.append(Step("after", lhs.kind.name, "E", None, lhs, (), None, self.values[lhs]))
 
     def forward_symbols(self) -> set[sympy.Symbol]:
         network = self.network
@@ -372,7 +373,7 @@ def _self_check(deriver: _Deriver) -> list[Check]:
     direct = verify.forward_mode(forward, values, [p.symbol for p in network.parameters], network.loss)
     checks = []
     for parameter in network.parameters:
-        gradient = deriver.values[quantity("dE/d", parameter.name)]
+        gradient = deriver.values[QuantitySymbol("gradient", parameter.name)]
         forward_mode = sympy.Float(str(direct[parameter.symbol]), PRECISION)
         finite = verify.finite_difference(forward, values, parameter.symbol, parameter.value, network.loss)
         checks.append(Check(parameter.name, gradient, forward_mode, finite,

@@ -6,6 +6,8 @@ derives everything else. Adding an activation or a loss is one line here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
 import sympy
 
 from .errors import SpecError
@@ -54,6 +56,42 @@ class Activation:
     def __call__(self, argument: sympy.Expr) -> sympy.Expr:
         """Return f(argument) for a unit-wise activation."""
         return self.formula.xreplace({X: argument})
+
+
+class ShownBase(sympy.Function):
+    """An activation applied and kept as written, σ(net_h1), or its derivative, σ'(net_h1).
+
+    Printers write it by the activation's name (``_print_ShownBase``: SymPy's
+    printers dispatch a renamed subclass of a function only to methods of
+    classes whose names end in Base); the checker replaces it by the
+    activation's formula. Its class, from :func:`shown`, carries
+    `activation` and `prime`.
+    """
+
+    nargs = 1
+    activation: Activation
+    prime: bool
+
+    def __reduce_ex__(self, protocol):
+        return _applied, (self.activation, self.prime, self.args[0])
+
+
+def shown(activation: Activation, prime: bool = False) -> type[ShownBase]:
+    """Return the function class that writes `activation` (or, with `prime`, its derivative) applied.
+
+    One class per activation and prime, so that equal applications are equal expressions.
+    """
+    return _shown_class(activation, bool(prime))
+
+
+@lru_cache(maxsize=None)
+def _shown_class(activation: Activation, prime: bool) -> type[ShownBase]:
+    name = f"activation {activation.name}" + ("'" if prime else "")
+    return type(name, (ShownBase,), {"activation": activation, "prime": prime, "__module__": __name__})
+
+
+def _applied(activation: Activation, prime: bool, argument: sympy.Expr) -> ShownBase:
+    return shown(activation, prime)(argument)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from . import calculus
 from .derivation import Derivation, derive
 from .errors import DeriveError, SpecError
 from .functions import X
-from .network import describe, quantity
+from .quantities import ASKABLE
 from .numbers import EvaluationError, format_number
 from .spec import ParameterSpec, Spec
 
-KINDS = ("net", "out", "E", "delta", "gradient", "update")
+KINDS = tuple(ASKABLE)
 MAX_DRAWS = 500
 
 
@@ -42,18 +42,6 @@ class Question:
     name: str
 
 
-def claim_name(symbol: sympy.Symbol) -> str:
-    """Return how a quantity is written in the claim language: net_h1, delta_o1, dE/dw5, w5_new, E_new."""
-    name = describe(symbol)
-    if name.kind == "after":  # ("E",), ("E", unit), ("out", unit), ("net", unit)
-        return "_".join(name.subjects) + "_new"
-    subject = "_".join(name.subjects)
-    written = {"net": f"net_{subject}", "out": f"out_{subject}", "delta": f"delta_{subject}",
-               "dE/d": f"dE/d{subject}", "dE/dout": f"dE/dout_{subject}", "new": f"{subject}_new",
-               "target": f"target_{subject}", "E": f"E_{subject}" if subject else "E"}
-    return written.get(name.kind, symbol.name)
-
-
 def questions(derivation: Derivation, ask: str) -> list[Question]:
     """Return the quantities `ask` names, in document order.
 
@@ -64,12 +52,10 @@ def questions(derivation: Derivation, ask: str) -> list[Question]:
     from .check.vocabulary import ClaimError, Vocabulary
     network, chosen = derivation.network, []
     vocabulary = Vocabulary(network)
-    by_kind = {
-        "net": [u.net for u in network.units], "out": [u.out for u in network.units], "E": [network.loss],
-        "delta": [quantity("delta", u.name) for u in network.units],
-        "gradient": [quantity("dE/d", p.name) for p in network.parameters if p.trainable],
-        "update": [quantity("new", p.name) for p in network.parameters if p.trainable],
-    }
+    untrained = {p.name for p in network.parameters if not p.trainable}
+    by_kind = {word: [step.lhs for step in derivation.steps if step.lhs.kind is kind
+                      and not ("param" in kind.roles and step.lhs.subjects[0] in untrained)]
+               for word, kind in ASKABLE.items()}
     for item in (part.strip() for part in ask.split(",")):
         if not item:
             continue
@@ -88,7 +74,7 @@ def questions(derivation: Derivation, ask: str) -> list[Question]:
         raise HandoutError(f"--ask names no quantity; use {', '.join(KINDS)} or names such as delta_h1")
     order = {step.lhs: index for index, step in enumerate(derivation.steps)}
     unique = sorted(dict.fromkeys(chosen), key=lambda s: order.get(s, len(order)))
-    return [Question(symbol, claim_name(symbol)) for symbol in unique]
+    return [Question(symbol, symbol.claim_name()) for symbol in unique]
 
 
 # variants ----------------------------------------------------------------------------------

@@ -11,26 +11,8 @@ from dataclasses import dataclass
 import sympy
 
 from .functions import Activation, O, T, softmax
+from .quantities import QuantitySymbol, single_places
 from .spec import Spec
-
-
-@dataclass(frozen=True)
-class Name:
-    """What a symbol stands for: a kind ('net', 'out', 'param', ...) and the names it is about."""
-
-    kind: str
-    subjects: tuple[str, ...] = ()
-
-
-def quantity(kind: str, *subjects: str) -> sympy.Symbol:
-    """Return the symbol for a quantity. Its name cannot clash with a user's name (':' is not allowed there)."""
-    return sympy.Symbol(":".join((kind,) + subjects), real=True)
-
-
-def describe(symbol: sympy.Symbol) -> Name:
-    """Return the Name a symbol made by :func:`quantity` stands for."""
-    kind, *subjects = symbol.name.split(":")
-    return Name(kind, tuple(subjects))
 
 
 @dataclass(frozen=True)
@@ -38,7 +20,7 @@ class Parameter:
     """A weight or bias: one symbol however many connections use it (a shared bias, a tied weight)."""
 
     name: str
-    symbol: sympy.Symbol
+    symbol: QuantitySymbol
     value: sympy.Rational
     is_bias: bool
     trainable: bool
@@ -50,7 +32,7 @@ class Connection:
 
     weight: Parameter
     source: str
-    source_symbol: sympy.Symbol
+    source_symbol: QuantitySymbol
 
 
 @dataclass(frozen=True)
@@ -60,8 +42,8 @@ class Unit:
     name: str
     layer: int
     number: int
-    net: sympy.Symbol
-    out: sympy.Symbol
+    net: QuantitySymbol
+    out: QuantitySymbol
     connections: tuple[Connection, ...]
     bias: Parameter | None
 
@@ -103,13 +85,13 @@ class Network:
     """The network of a Spec as SymPy symbols and expressions, with the sample's values."""
 
     spec: Spec
-    inputs: tuple[tuple[str, sympy.Symbol], ...]
+    inputs: tuple[tuple[str, QuantitySymbol], ...]
     layers: tuple[Layer, ...]
     parameters: tuple[Parameter, ...]
-    targets: tuple[sympy.Symbol, ...]
-    learning_rate: sympy.Symbol
-    loss: sympy.Symbol
-    loss_terms: tuple[sympy.Symbol, ...]
+    targets: tuple[QuantitySymbol, ...]
+    learning_rate: QuantitySymbol
+    loss: QuantitySymbol
+    loss_terms: tuple[QuantitySymbol, ...]
 
     @property
     def output_layer(self) -> Layer:
@@ -119,6 +101,18 @@ class Network:
     def units(self) -> list[Unit]:
         return [unit for layer in self.layers for unit in layer.units]
 
+    def numbers(self) -> dict[str, int]:
+        """Return the number of every input and unit in index notation: inputs 1…n, then the units in order."""
+        numbers = {name: position for position, (name, _) in enumerate(self.inputs, start=1)}
+        numbers.update({unit.name: unit.number for unit in self.units})
+        return numbers
+
+    def single_places(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Return parameter -> ("w", (unit, source)) or ("b", (unit,)) numbers for parameters used in one place."""
+        weights = [(u.name, c.source, c.weight.name) for u in self.units for c in u.connections]
+        biases = [(u.name, u.bias.name) for u in self.units if u.bias]
+        return single_places(self.numbers(), weights, biases)
+
     def loss_term_definitions(self) -> list[sympy.Expr]:
         """Return each output unit's term of E, in its out and target symbols (already divided for 'mean')."""
         loss = self.spec.loss
@@ -126,7 +120,7 @@ class Network:
         return [scale * loss.term.xreplace({O: unit.out, T: target})
                 for unit, target in zip(self.output_layer.units, self.targets)]
 
-    def given_values(self) -> dict[sympy.Symbol, sympy.Rational]:
+    def given_values(self) -> dict[QuantitySymbol, sympy.Rational]:
         """Return the exact value of every input, target, parameter and the learning rate."""
         values = {symbol: value for (_, symbol), value in zip(self.inputs, self.spec.sample_inputs)}
         values.update(zip(self.targets, self.spec.targets))
@@ -137,14 +131,14 @@ class Network:
 
 def build(spec: Spec) -> Network:
     """Return the Network for `spec`."""
-    inputs = tuple((name, quantity("input", name)) for name in spec.inputs)
+    inputs = tuple((name, QuantitySymbol("input", name)) for name in spec.inputs)
     sources = list(inputs)
     parameters: dict[str, Parameter] = {}
 
     def parameter(entry, is_bias: bool) -> Parameter:
         if entry.name not in parameters:
             trainable = spec.update_biases or not is_bias
-            parameters[entry.name] = Parameter(entry.name, quantity("param", entry.name), entry.value, is_bias, trainable)
+            parameters[entry.name] = Parameter(entry.name, QuantitySymbol("param", entry.name), entry.value, is_bias, trainable)
         return parameters[entry.name]
 
     layers, number = [], len(inputs)
@@ -155,7 +149,7 @@ def build(spec: Spec) -> Network:
         units = []
         for name, connections, bias in zip(layer_spec.units, rows, biases):
             number += 1
-            units.append(Unit(name, index, number, quantity("net", name), quantity("out", name), connections, bias))
+            units.append(Unit(name, index, number, QuantitySymbol("net", name), QuantitySymbol("out", name), connections, bias))
         layers.append(Layer(index, tuple(units), layer_spec.activation, layer_spec.bias_shared))
         sources = [(unit.name, unit.out) for unit in units]
     outputs = layers[-1].units
@@ -164,8 +158,8 @@ def build(spec: Spec) -> Network:
         inputs=inputs,
         layers=tuple(layers),
         parameters=tuple(parameters.values()),
-        targets=tuple(quantity("target", unit.name) for unit in outputs),
-        learning_rate=quantity("eta"),
-        loss=quantity("E"),
-        loss_terms=tuple(quantity("E", unit.name) for unit in outputs),
+        targets=tuple(QuantitySymbol("target", unit.name) for unit in outputs),
+        learning_rate=QuantitySymbol("eta"),
+        loss=QuantitySymbol("loss"),
+        loss_terms=tuple(QuantitySymbol("loss_term", unit.name) for unit in outputs),
     )

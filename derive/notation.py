@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy
 
-from .network import Network, describe
+from .network import Network
+from .quantities import STYLES, QuantitySymbol
 
-STYLES = ("named", "index")
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η",
     "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "rho": "ρ",
@@ -46,7 +47,12 @@ def text_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Notation:
-    """Writes every quantity of one network in one style, in LaTeX and in plain text."""
+    """Writes every quantity of one network in one style, in LaTeX and in plain text.
+
+    The form of each kind of quantity is declared in :mod:`derive.quantities`;
+    this fills in its subjects as the style writes them: a unit by its name
+    or, in index notation, its number; a parameter by its name or w_{41}.
+    """
 
     network: Network
     style: str = "named"
@@ -55,46 +61,37 @@ class Notation:
         if self.style not in STYLES:
             raise ValueError(f"unknown notation {self.style!r}; use one of {', '.join(STYLES)}")
 
-    # labels ---------------------------------------------------------------
+    @cached_property
+    def _numbers(self) -> dict[str, int]:
+        return self.network.numbers()
+
+    @cached_property
+    def _places(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        return self.network.single_places()
+
+    # subjects -------------------------------------------------------------
     def _unit(self, name: str, latex: bool) -> str:
         if self.style == "index":
-            return str(self._numbers()[name])
+            return str(self._numbers[name])
         return name.replace("_", r"\_") if latex else name
 
-    def _numbers(self) -> dict[str, int]:
-        numbers = {name: position for position, (name, _) in enumerate(self.network.inputs, start=1)}
-        numbers.update({unit.name: unit.number for unit in self.network.units})
-        return numbers
+    def _input(self, name: str, latex: bool) -> str:
+        if self.style == "index":
+            return str(self._numbers[name])
+        return latex_name(name) if latex else name
 
     def _parameter(self, name: str, latex: bool) -> str:
-        if self.style == "index":
-            placed = self.index_parameters().get(name)
-            if placed:
-                base, indices = placed
-                if latex:
-                    joined = ("," if any(len(i) > 1 for i in indices) else "").join(indices)
-                    return f"{base}_{{{joined}}}"
-                return f"{base}_{''.join(indices) if all(len(i) == 1 for i in indices) else ','.join(indices)}"
+        if self.style == "index" and name in self._places:
+            base, indices = self._places[name]
+            if latex:
+                joined = ("," if any(len(i) > 1 for i in indices) else "").join(indices)
+                return f"{base}_{{{joined}}}"
+            return f"{base}_{''.join(indices) if all(len(i) == 1 for i in indices) else ','.join(indices)}"
         return latex_name(name) if latex else text_name(name)
 
     def index_parameters(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Return parameter name -> (w or b, unit numbers) for parameters used in exactly one place."""
-        numbers, uses, placed = self._numbers(), {}, {}
-        for unit in self.network.units:
-            for connection in unit.connections:
-                uses.setdefault(connection.weight.name, []).append(
-                    ("w", (str(unit.number), str(numbers[connection.source]))))
-            if unit.bias:
-                uses.setdefault(unit.bias.name, []).append(("b", (str(unit.number),)))
-        for name, places in uses.items():
-            if len(places) == 1:
-                placed[name] = places[0]
-        return placed
-
-    def _subject(self, kind: str, subject: str, latex: bool) -> str:
-        if kind in ("param", "new", "dE/d"):
-            return self._parameter(subject, latex)
-        return self._unit(subject, latex)
+        return dict(self._places)
 
     # symbols --------------------------------------------------------------
     def latex(self, symbol: sympy.Symbol) -> str:
@@ -106,49 +103,16 @@ class Notation:
         return self._write(symbol, latex=False)
 
     def _write(self, symbol: sympy.Symbol, latex: bool) -> str:
-        name = describe(symbol)
-        kind, subjects = name.kind, name.subjects
-        word = (lambda w: rf"\mathrm{{{w}}}") if latex else (lambda w: w)
-        sub = (lambda body, s: f"{body}_{{{s}}}") if latex else (lambda body, s: f"{body}_{s}")
-        unit = lambda s: self._unit(s, latex)  # noqa: E731
-        partial = (lambda top, bottom: rf"\frac{{\partial {top}}}{{\partial {bottom}}}") if latex else (
-            lambda top, bottom: f"∂{top}/∂{bottom}")
-        plus = (lambda body: f"{body}^{{+}}") if latex else (lambda body: f"{body}⁺")
-        loss = "E" if self.style == "index" else sub("E", word("total"))
-        if kind == "input":
-            if self.style == "index":
-                return sub("x", unit(subjects[0]))
-            return latex_name(subjects[0]) if latex else subjects[0]
-        if kind == "param":
-            return self._parameter(subjects[0], latex)
-        if kind in ("net", "out"):
-            return sub(word(kind), unit(subjects[0]))
-        if kind == "target":
-            return sub("t" if self.style == "index" else word("target"), unit(subjects[0]))
-        if kind == "E":
-            return sub("E", unit(subjects[0])) if subjects else loss
-        if kind == "eta":
-            return r"\eta" if latex else "η"
-        if kind == "delta":
-            return sub(r"\delta" if latex else "δ", unit(subjects[0]))
-        if kind == "dE/dout":
-            return partial("E", sub(word("out"), unit(subjects[0])))
-        if kind == "dout/dnet":
-            m, k = (subjects * 2)[:2]
-            return partial(sub(word("out"), unit(m)), sub(word("net"), unit(k)))
-        if kind == "dnet/dparam":
-            return partial(sub(word("net"), unit(subjects[0])), self._parameter(subjects[1], latex))
-        if kind == "dE/d":
-            return partial("E", self._parameter(subjects[0], latex))
-        if kind == "new":
-            return plus(self._parameter(subjects[0], latex))
-        if kind == "after":
-            if subjects[0] == "E":
-                return plus(sub("E", unit(subjects[1])) if len(subjects) > 1 else loss)
-            return plus(sub(word(subjects[0]), unit(subjects[1])))
-        # A formula's own variable (x, o, t): local to its formula, renamed when the network uses the letter.
-        local = self.local_names().get(symbol.name, symbol.name)
-        return latex_name(local) if latex else text_name(local)
+        if not isinstance(symbol, QuantitySymbol):
+            # A formula's own variable (x, o, t): local to its formula, renamed when the network uses the letter.
+            local = self.local_names().get(symbol.name, symbol.name)
+            return latex_name(local) if latex else text_name(local)
+        kind = symbol.kind
+        writers = {"unit": self._unit, "input": self._input, "param": self._parameter}
+        written = kind.written(self.style, latex)
+        for position, (role, subject) in enumerate(zip(kind.roles, symbol.subjects)):
+            written = written.replace(f"<{position}>", writers[role](subject, latex))
+        return written
 
     def names(self) -> set[str]:
         """Return every name the network gives: inputs, units and parameters."""
@@ -168,8 +132,3 @@ class Notation:
     def writes_exp_as_e(self) -> bool:
         """Return False when e^{…} could be read as the network's own e (an input or parameter named e)."""
         return "e" not in self.names()
-
-    def activation(self, layer: int, latex: bool) -> str:
-        """Return the name of layer `layer`'s activation function (σ, tanh, f, ...)."""
-        activation = self.network.layers[layer - 1].activation
-        return activation.latex_name if latex else activation.text_name

@@ -34,7 +34,7 @@ def test_formula_activation_is_fully_derived():
     mish = x * sympy.tanh(sympy.log(1 + sympy.exp(x)))
     net = derivation.value("net", "h1")
     expected = sympy.diff(mish, x).subs(x, net).evalf(30)
-    assert abs(derivation.value("dout/dnet", "h1") - expected) < 1e-25
+    assert abs(derivation.value("activation_derivative", "h1", "h1") - expected) < 1e-25
     text = derivation.render("text")
     assert "tanh" in text and "∂out_h1/∂net_h1" in text
 

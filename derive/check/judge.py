@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import sympy
-from sympy.core.function import AppliedUndef
 
 from .. import calculus, program
 from ..budget import paused, within
 from ..derivation import Derivation
-from ..functions import X, activation
+from ..functions import ShownBase, X
+from ..quantities import NET
 from ..numbers import EvaluationError, PRECISION, evaluate
 from .mistakes import Variant, variants
 from .parse import Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
@@ -89,19 +89,15 @@ def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
     return abs(a - b) <= _AGREE * (abs(a) + abs(b)) + sympy.Float("1e-25")
 
 
-def expand_calls(expression: sympy.Expr, derivation: Derivation) -> sympy.Expr:
+def expand_calls(expression: sympy.Expr) -> sympy.Expr:
     """Return `expression` with our display functions (σ(x), f'(net_U)) replaced by their formulas."""
-    layers = derivation.network.layers
-
     def formula(applied):
-        kind, _, what = applied.func.__name__.partition(":")
-        if kind not in ("call", "derivative"):
-            return applied
-        chosen = layers[int(what.split(":")[1]) - 1].activation if what.startswith("layer:") else activation(what)
-        body = chosen.formula if kind == "call" else calculus.differentiate(chosen.formula, X)
+        body = applied.func.activation.formula
+        if applied.func.prime:
+            body = calculus.differentiate(body, X)
         return body.xreplace({X: applied.args[0]})
 
-    return expression.replace(lambda e: isinstance(e, AppliedUndef), formula)
+    return expression.replace(lambda e: isinstance(e, ShownBase), formula)
 
 
 class Judge:
@@ -211,7 +207,7 @@ class Judge:
             raise ClaimError(f"{text.split('=')[0].strip()} is not computed for this network", 1)
         truth = self.derivation.values[symbol]
         step = self.steps.get(symbol)
-        expressions = [expand_calls(part.expression, self.derivation) for part in claim.parts]
+        expressions = [expand_calls(part.expression) for part in claim.parts]
         judgements = [self._judge_part(claim, index, expression, truth) for index, expression in enumerate(expressions)]
         wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
         undecided = next((j for j in judgements if j.correct is None), None)
@@ -274,7 +270,7 @@ class Judge:
             traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
         except ClaimTooLarge:  # not a hand calculation: held to the working precision
             return sympy.Integer(0)
-        expression = expand_calls(traced.parts[index].expression, self.derivation)
+        expression = expand_calls(traced.parts[index].expression)
         given = {abs(value) for value in self.given.values()}
         values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
 
@@ -311,7 +307,7 @@ class Judge:
 
     def _expanded(self, expression: sympy.Expr, keep_nets: bool) -> sympy.Expr:
         """Return `expression` with every quantity replaced by its definition (nets kept as variables if asked)."""
-        replace = {s: d for s, d in self.definitions.items() if not (keep_nets and s.name.startswith("net:"))}
+        replace = {s: d for s, d in self.definitions.items() if not (keep_nets and s.kind is NET)}
         for _ in range(len(self.definitions) + 1):
             expanded = expression.xreplace(replace)
             if expanded == expression:

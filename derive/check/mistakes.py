@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import sympy
 
 from ..derivation import Derivation
-from ..network import quantity
+from ..quantities import QuantitySymbol
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,13 @@ def _per_layer(derivation: Derivation, mistake: str, change: Callable, details=(
 def derivative_left_out(derivation: Derivation) -> Iterator[Variant]:
     """δ = ∂E/∂out: the activation derivative f′(net) forgotten."""
     yield from _per_layer(derivation, "derivative_left_out",
-                          lambda unit: {quantity("delta", unit.name): quantity("dE/dout", unit.name)})
+                          lambda unit: {QuantitySymbol("delta", unit.name): QuantitySymbol("dE_dout", unit.name)})
 
 
 def sign_flipped(derivation: Derivation) -> Iterator[Variant]:
     """∂E/∂out of the output units with the wrong sign: (t − o) in place of (o − t)."""
     definitions = _definitions(derivation)
-    symbols = [quantity("dE/dout", u.name) for u in derivation.network.output_layer.units]
+    symbols = [QuantitySymbol("dE_dout", u.name) for u in derivation.network.output_layer.units]
     yield Variant("sign_flipped", {s: -definitions[s] for s in symbols})
 
 
@@ -83,7 +83,7 @@ def net_for_out(derivation: Derivation) -> Iterator[Variant]:
     swap = {u.out: u.net for u in units}
 
     def change(unit):
-        gradients = [quantity("dE/d", c.weight.name) for c in unit.connections]
+        gradients = [QuantitySymbol("gradient", c.weight.name) for c in unit.connections]
         return {s: definitions[s].xreplace(swap) for s in gradients if definitions[s].xreplace(swap) != definitions[s]}
 
     yield from _per_layer(derivation, "net_for_out", change)
@@ -115,7 +115,7 @@ def transposed_weights(derivation: Derivation) -> Iterator[Variant]:
         if rows < 2 or rows != columns:
             continue
         swap = {matrix[a][b]: matrix[b][a] for a in range(rows) for b in range(columns)}
-        replaced = {quantity("dE/dout", u.name): definitions[quantity("dE/dout", u.name)].xreplace(swap)
+        replaced = {QuantitySymbol("dE_dout", u.name): definitions[QuantitySymbol("dE_dout", u.name)].xreplace(swap)
                     for u in layer.units}
         yield Variant("transposed_weights", replaced, (("layer", str(layer.index)),))
 
@@ -127,8 +127,8 @@ def sum_left_out(derivation: Derivation) -> Iterator[Variant]:
         if len(following.units) < 2:
             continue
         for kept in following.units:
-            delta = quantity("delta", kept.name)
-            replaced = {quantity("dE/dout", u.name): _terms(definitions[quantity("dE/dout", u.name)], delta)
+            delta = QuantitySymbol("delta", kept.name)
+            replaced = {QuantitySymbol("dE_dout", u.name): _terms(definitions[QuantitySymbol("dE_dout", u.name)], delta)
                         for u in layer.units}
             yield Variant("sum_left_out", replaced, (("kept", kept.name),))
 
@@ -136,15 +136,15 @@ def sum_left_out(derivation: Derivation) -> Iterator[Variant]:
 def loss_scaled(derivation: Derivation) -> Iterator[Variant]:
     """The ½ of the loss dropped (everything doubled) or applied twice (everything halved)."""
     definitions = _definitions(derivation)
-    symbols = [quantity("E", u.name) for u in derivation.network.output_layer.units]
-    symbols += [quantity("dE/dout", u.name) for u in derivation.network.output_layer.units]
+    symbols = [QuantitySymbol("loss_term", u.name) for u in derivation.network.output_layer.units]
+    symbols += [QuantitySymbol("dE_dout", u.name) for u in derivation.network.output_layer.units]
     for name, factor in (("half_dropped", 2), ("half_doubled", sympy.Rational(1, 2))):
         yield Variant(name, {s: factor * definitions[s] for s in symbols})
 
 
 def _updates(derivation: Derivation, build: Callable) -> dict:
     network = derivation.network
-    return {quantity("new", p.name): build(p.symbol, network.learning_rate, quantity("dE/d", p.name))
+    return {QuantitySymbol("update", p.name): build(p.symbol, network.learning_rate, QuantitySymbol("gradient", p.name))
             for p in network.parameters if p.trainable}
 
 
@@ -162,10 +162,10 @@ def updated_weights_in_hidden_delta(derivation: Derivation) -> Iterator[Variant]
     """Hidden δ computed with the following layer's weights already updated."""
     definitions, replaced = _definitions(derivation), {}
     for layer, following in _hidden_layers(derivation):
-        new = {c.weight.symbol: quantity("new", c.weight.name) for u in following.units for c in u.connections
+        new = {c.weight.symbol: QuantitySymbol("update", c.weight.name) for u in following.units for c in u.connections
                if c.weight.trainable}
         for unit in layer.units:
-            symbol = quantity("dE/dout", unit.name)
+            symbol = QuantitySymbol("dE_dout", unit.name)
             replaced[symbol] = definitions[symbol].xreplace(new)
     if replaced:
         yield Variant("updated_weights_in_hidden_delta", replaced)
@@ -180,9 +180,9 @@ def shared_not_summed(derivation: Derivation) -> Iterator[Variant]:
     for name, units in uses.items():
         if len(units) < 2:
             continue
-        symbol = quantity("dE/d", name)
+        symbol = QuantitySymbol("gradient", name)
         for kept in units:
-            yield Variant("shared_not_summed", {symbol: _terms(definitions[symbol], quantity("delta", kept))},
+            yield Variant("shared_not_summed", {symbol: _terms(definitions[symbol], QuantitySymbol("delta", kept))},
                           (("parameter", name), ("kept", kept)))
 
 

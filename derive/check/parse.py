@@ -18,8 +18,8 @@ import sympy
 from lark.visitors import Transformer_NonRecursive
 
 from ..formula import FUNCTIONS
-from ..functions import ACTIVATIONS
-from ..network import describe
+from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, activation, shown
+from ..quantities import NET, QuantitySymbol
 from .vocabulary import ClaimError, Vocabulary, Written
 
 MAX_LENGTH = 4000      # characters in one claim
@@ -60,7 +60,10 @@ class Claim:
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", maybe_placeholders=False)
+    # Longest first, so that no name is read as a shorter one it begins with.
+    names = sorted({*FUNCTIONS, *ACTIVATIONS, *ACTIVATION_ALIASES}, key=lambda name: (-len(name), name))
+    assert all(name.isidentifier() for name in names)  # catalogue names, safe inside the regular expression
+    return lark.Lark(grammar.replace("@FUNCTION_NAMES@", "|".join(names)), parser="lalr", maybe_placeholders=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _position(token: lark.Token) -> int:
 
 def _canonical_function(text: str) -> str:
     name = text.lstrip("\\")
-    return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log"}.get(name, name)
+    return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log", **ACTIVATION_ALIASES}.get(name, name)
 
 
 def _word(token: lark.Token) -> str:
@@ -205,7 +208,7 @@ class _Builder(Transformer_NonRecursive):
         if name in ACTIVATIONS and not isinstance(FUNCTIONS.get(name, (None, None))[1], sympy.FunctionClass):
             if len(arguments) != 1:
                 raise ClaimError(f"{name}() takes one argument", _position(token))
-            return sympy.Function(f"call:{name}")(arguments[0])
+            return shown(activation(name))(arguments[0])
         arity, build = FUNCTIONS[name]
         if len(arguments) != arity:
             raise ClaimError(f"{name}() takes {arity} argument(s), got {len(arguments)}", _position(token))
@@ -221,14 +224,15 @@ class _Builder(Transformer_NonRecursive):
             name = _canonical_function(str(head))
             if name not in ACTIVATIONS:
                 raise ClaimError(f"{name}' is not an activation derivative derive knows", _position(head))
-            return sympy.Function(f"derivative:{name}")(argument)
-        return sympy.Function(f"derivative:layer:{self._layer_of(argument, head)}")(argument)
+            return shown(activation(name), prime=True)(argument)
+        layer = self.vocabulary.network.layers[self._layer_of(argument, head) - 1]
+        return shown(layer.activation, prime=True)(argument)
 
     def _layer_of(self, argument, head: Written) -> int:
         """The layer whose activation f'(…) means: the unit's, for f'(net_U); the only one, otherwise."""
         network = self.vocabulary.network
-        if argument.is_Symbol and describe(argument).kind == "net":
-            layer = self.vocabulary.units[describe(argument).subjects[0]].layer
+        if isinstance(argument, QuantitySymbol) and argument.kind is NET:
+            layer = self.vocabulary.units[argument.subjects[0]].layer
         else:
             names = {layer.activation.name for layer in network.layers}
             if len(names) != 1:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import sympy
 
 from ..formula import CONSTANTS
-from ..network import Network, quantity
-from ..notation import Notation
-from ..quantities import TOTAL_WORDS, UNIT_WORDS, UPDATED_WORDS
+from ..network import Network
+from ..quantities import (DELTA, ERROR, GRADIENT, LOSS_TERM, NET, OUT, PARAM, SLOPE, TARGET, TOTAL_WORDS, UNIT_WORDS,
+                          UPDATED_WORDS, QuantitySymbol)
 
 
 class ClaimError(Exception):
@@ -48,12 +48,11 @@ class Vocabulary:
         self.inputs = dict(network.inputs)
         self.units = {unit.name: unit for unit in network.units}
         self.outputs = {unit.name for unit in network.output_layer.units}
-        notation = Notation(network, "index")
         self.input_numbers = {str(n): name for n, (name, _) in enumerate(network.inputs, start=1)}
         self.unit_numbers = {str(unit.number): unit.name for unit in network.units}
         # w_{41} and w_{4,1} in the index notation of the documents, for parameters used in one place only.
         self.index_parameters = {}
-        for name, (base, indices) in notation.index_parameters().items():
+        for name, (base, indices) in network.single_places().items():
             self.index_parameters[(base, "".join(indices))] = name
             self.index_parameters[(base, ",".join(indices))] = name
 
@@ -84,8 +83,8 @@ class Vocabulary:
             return self.network.loss
         if base in UNIT_WORDS and subscripts:
             kind, unit = UNIT_WORDS[base], self._unit("_".join(subscripts))
-            if unit is not None and (kind not in ("target", "E") or unit in self.outputs):
-                return quantity(kind, unit)
+            if unit is not None and (kind not in (TARGET, LOSS_TERM) or unit in self.outputs):
+                return QuantitySymbol(kind, unit)
         joined = self._named(base + "".join(subscripts))
         if joined is not None:
             return joined
@@ -110,11 +109,8 @@ class Vocabulary:
         return self.unit_numbers.get(text)
 
     def _updated(self, symbol: sympy.Symbol, written: Written) -> sympy.Symbol:
-        kind, *subjects = symbol.name.split(":")
-        if kind == "param":
-            return quantity("new", *subjects)
-        if kind in ("net", "out", "E"):
-            return quantity("after", kind, *subjects)
+        if isinstance(symbol, QuantitySymbol) and symbol.kind.after is not None:
+            return symbol.after
         raise ClaimError(f"{written.text!r} has no value after the update", written.position,
                          "only parameters, net, out and E have one")
 
@@ -124,16 +120,12 @@ class Vocabulary:
         if not (isinstance(numerator, sympy.Symbol) and isinstance(denominator, sympy.Symbol)):
             raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
                              "differentiate E with respect to a parameter, an out or a net")
-        kind, *subjects = denominator.name.split(":")
-        if numerator == self.network.loss:
-            if kind == "param":
-                return quantity("dE/d", *subjects)
-            if kind == "out":
-                return quantity("dE/dout", *subjects)
-            if kind == "net":
-                return quantity("delta", *subjects)
-        if numerator.name == f"out:{subjects[0] if subjects else ''}" and kind == "net":
-            return quantity("dout/dnet", *subjects)
+        kind, subjects = getattr(denominator, "kind", None), getattr(denominator, "subjects", ())
+        of_loss = {PARAM: GRADIENT, OUT: ERROR, NET: DELTA}
+        if numerator == self.network.loss and kind in of_loss:
+            return QuantitySymbol(of_loss[kind], *subjects)
+        if kind is NET and numerator == QuantitySymbol(OUT, *subjects):
+            return QuantitySymbol(SLOPE, subjects[0], subjects[0])
         raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
                          "use ∂E/∂ of a parameter, an out or a net, or ∂out_U/∂net_U")
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..network import Network, quantity
+from ..network import Network
+from ..quantities import QuantitySymbol
 from ..notation import Notation
 from ..numbers import format_number
 
@@ -174,7 +175,6 @@ def _edge(derivation, notation, source, target, parameter, edge_labels, number, 
     symbol = parameter.symbol
     if edge_labels == "weights":
         return Edge(source, target, notation.latex(symbol), notation.text(symbol), at)
-    kind, shown = {"values": ("param", symbol), "gradients": ("dE/d", quantity("dE/d", parameter.name)),
-                   "updated": ("new", quantity("new", parameter.name))}[edge_labels]
-    value = number(derivation.values[shown if kind != "param" else symbol])
+    shown = {"values": symbol, "gradients": QuantitySymbol("gradient", parameter.name), "updated": symbol.after}[edge_labels]
+    value = number(derivation.values[shown])
     return Edge(source, target, f"{notation.latex(shown)} = {value}", f"{notation.text(shown)} = {value}", at)

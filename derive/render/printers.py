@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Mapping
 
 import sympy
-from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from ..functions import ACTIVATIONS
 from ..notation import Notation
 from ..numbers import format_number
 
@@ -58,18 +56,12 @@ class _Settings:
                 q //= prime
         return format_number(expr, 40) if q == 1 else None
 
-    def function_name(self, expr, latex: bool) -> str | None:
-        """Return how an applied function of ours is named: activation:<layer>, call:<name>, derivative:<…>."""
-        if not isinstance(expr, AppliedUndef):
-            return None
-        kind, _, what = expr.func.__name__.partition(":")
-        if kind not in ("activation", "call", "derivative"):
-            return None
-        if what.startswith("layer:") or what.isdigit():
-            name = self.notation.activation(int(what.split(":")[-1]), latex)
-        else:
-            name = ACTIVATIONS[what][1 if latex else 2]
-        return name + "'" if kind == "derivative" else name
+    @staticmethod
+    def function_name(expr, latex: bool) -> str:
+        """Return how an applied activation (a derive.functions.ShownBase) is named: σ, tanh, f; σ' for its derivative."""
+        activation = expr.func.activation
+        name = activation.latex_name if latex else activation.text_name
+        return name + "'" if expr.func.prime else name
 
     def number(self, symbol) -> str | None:
         if symbol not in self.values:
@@ -96,12 +88,9 @@ class MathLatexPrinter(LatexPrinter):
             return rf"\left({written}\right)" if number.startswith("-") else written
         return self.our.notation.latex(expr)
 
-    def _print_Function(self, expr, exp=None):
-        name = self.our.function_name(expr, latex=True)
-        if name is not None:
-            body = rf"{name}\left({self._print(expr.args[0])}\right)"
-            return body if exp is None else rf"{body}^{{{exp}}}"
-        return super()._print_Function(expr, exp)
+    def _print_ShownBase(self, expr, exp=None):
+        body = rf"{self.our.function_name(expr, latex=True)}\left({self._print(expr.args[0])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
 
     def _print_Float(self, expr):
         return latex_number(format_number(expr, self.our.digits))
@@ -136,11 +125,8 @@ class MathTextPrinter(StrPrinter):
             return f"({written})" if number.startswith("-") else written
         return self.our.notation.text(expr)
 
-    def _print_Function(self, expr):
-        name = self.our.function_name(expr, latex=False)
-        if name is not None:
-            return f"{name}({self._print(expr.args[0])})"
-        return super()._print_Function(expr)
+    def _print_ShownBase(self, expr):
+        return f"{self.our.function_name(expr, latex=False)}({self._print(expr.args[0])})"
 
     def _print_Mul(self, expr):
         # A product written unevaluated may hold products: print it flat, a·b·c, not a·(b·c).
