@@ -35,32 +35,64 @@ def differentiate(expression: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
 def derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
     """Return g with f'(x) = g(f(x)) as a polynomial in a symbol y = f(x), or None.
 
-    This is how σ' = σ(1−σ) and tanh' = 1 − tanh² are found: SymPy inverts
-    y = f(x) (or spots f inside f') and simplifies f' in terms of y. Only
-    polynomial results are kept: they are the forms courses write, and they
-    are checked numerically before use. None too when the search takes more
-    than SEARCH_CALLS calls.
+    This is how σ' = σ(1−σ) and tanh' = 1 − tanh² are found: either f' is
+    already written in f (SymPy's tanh' is 1 − tanh²), or it is a polynomial
+    in f of low degree, whose coefficients are found from f and f' at a few
+    points and which SymPy then proves equal to f' (the difference cancels to
+    0). Only polynomial results are kept: they are the forms courses write.
+    None too when the search takes more than SEARCH_CALLS calls.
     """
     return within(SEARCH_CALLS, lambda: _derivative_in_output(formula, variable), None)
+
+
+_POINTS = ("-2.3", "-0.7", "0.4", "1.9", "1.3", "-1.6", "0.9")  # where f and f' are compared (never a jump at 0)
+_MAX_DEGREE = 3
+_DIGITS = 50
 
 
 def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
     derivative = differentiate(formula, variable)
     if not derivative.has(variable) or sympy.count_ops(formula) > _MAX_OPERATIONS:
         return None
-    candidates = [derivative.subs(formula, _Y)]
-    try:
-        solutions = sympy.solve(sympy.Eq(_Y, formula), variable)
-    except (NotImplementedError, ValueError, TypeError):
-        solutions = []
-    if len(solutions) == 1:
-        candidates.append(derivative.xreplace({variable: solutions[0]}))
-    for candidate in candidates:
-        candidate = _shortest(sympy.simplify(candidate))
-        if candidate.has(variable) or not candidate.has(_Y) or not candidate.is_polynomial(_Y):
+    written = derivative.subs(formula, _Y)
+    if not written.has(variable) and written.is_polynomial(_Y) and written.has(_Y):
+        candidate = sympy.expand(written)
+    else:
+        candidate = _polynomial_in(formula, derivative, variable)
+    if candidate is None or not candidate.has(_Y) or not _agrees(candidate.xreplace({_Y: formula}), derivative,
+                                                                 variable):
+        return None
+    return _shortest(candidate)
+
+
+def _polynomial_in(formula: sympy.Expr, derivative: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
+    """Return the polynomial p of lowest degree (at most _MAX_DEGREE) with derivative = p(formula), or None.
+
+    The coefficients are solved for from the values of f and f' at the first
+    degree + 1 points and read as rationals; p is kept only when it matches
+    at the other points and SymPy proves the identity: f' − p(f) cancels to 0.
+    """
+    samples = []
+    for point in _POINTS:
+        at = {variable: sympy.Rational(point)}
+        f, slope = formula.xreplace(at).evalf(_DIGITS), derivative.xreplace(at).evalf(_DIGITS)
+        if not (f.is_Float or f.is_Integer) or not (slope.is_Float or slope.is_Integer):
+            return None
+        samples.append((f, slope))
+    for degree in range(1, _MAX_DEGREE + 1):
+        rows = samples[:degree + 1]
+        try:
+            solution = sympy.Matrix([[f ** k for k in range(degree + 1)] for f, _ in rows]).LUsolve(
+                sympy.Matrix([slope for _, slope in rows]))
+        except (ValueError, ZeroDivisionError):
             continue
-        if _agrees(candidate.xreplace({_Y: formula}), derivative, variable):
-            return candidate
+        coefficients = [sympy.Rational(str(c.evalf(_DIGITS - 15))).limit_denominator(10 ** 6) for c in solution]
+        polynomial = sympy.Add(*[c * _Y ** k for k, c in enumerate(coefficients)])
+        # The other points first (cheap), then the proof.
+        if all(abs(polynomial.xreplace({_Y: f}) - slope) <= sympy.Float("1e-30") * (1 + abs(slope))
+               for f, slope in samples[degree + 1:]) \
+                and sympy.cancel(derivative - polynomial.xreplace({_Y: formula})) == 0:
+            return polynomial
     return None
 
 
@@ -68,10 +100,10 @@ def _factor(expression: sympy.Expr) -> sympy.Expr:
     """Return `expression` factored, a leading minus sign moved into a factor: y(1 − y), not −y(y − 1)."""
     factored = sympy.factor(expression)
     coefficient, factors = factored.as_coeff_mul()
-    if coefficient == -1:
+    if coefficient < 0:
         for index, factor in enumerate(factors):
             if factor.is_Add:
-                return sympy.Mul(*(factors[:index] + (-factor,) + factors[index + 1:]))
+                return sympy.Mul(-coefficient, *(factors[:index] + (-factor,) + factors[index + 1:]))
     return factored
 
 

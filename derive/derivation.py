@@ -13,10 +13,11 @@ from typing import Mapping
 import sympy
 
 from . import calculus, verify
-from .functions import X, shown
+from .functions import UpdateRule, X, shown, update_rule
 from .network import Layer, Network, Parameter, Unit
 from .quantities import QuantitySymbol
 from .numbers import PRECISION, evaluate, round_to
+from .program import Program
 
 
 def _product(*factors: sympy.Expr) -> sympy.Expr:
@@ -82,16 +83,17 @@ class Check:
 class Derivation:
     """The whole worked example as data. Documents are views of it (see :meth:`render`).
 
-    `program` lists every computed quantity with the expression that defines it
-    from quantities before it: forward, loss, backward, updates, and the forward pass
-    with the updated parameters (the after_… kinds), in order.
-    It is what numeric training compiles.
+    `program` (a :class:`derive.program.Program`) lists every computed quantity
+    with the expression that defines it from quantities before it: forward,
+    loss, backward, updates, and the forward pass with the updated parameters
+    (the after_… kinds), in order. It runs exactly at any values, and compiles
+    into float code for training.
     """
 
     network: Network
     steps: tuple[Step, ...]
     values: Mapping[sympy.Symbol, sympy.Expr]
-    program: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    program: Program
     checks: tuple[Check, ...] = ()
     options: Mapping[str, object] = field(default_factory=dict)
 
@@ -126,9 +128,10 @@ class Derivation:
 
 
 class _Deriver:
-    def __init__(self, network: Network, round_steps: int | None = None):
+    def __init__(self, network: Network, round_steps: int | None = None, rule: UpdateRule | None = None):
         self.network = network
         self.round_steps = round_steps
+        self.rule = rule or update_rule()
         self.values: dict[sympy.Symbol, sympy.Expr] = dict(network.given_values())
         self.steps: list[Step] = []
         self.program: list[tuple[sympy.Symbol, sympy.Expr]] = []
@@ -303,11 +306,10 @@ class _Deriver:
     def update(self) -> None:
         eta = self.network.learning_rate
         for parameter in self.network.parameters:
-            lhs = parameter.symbol.after
+            lhs, gradient = parameter.symbol.after, QuantitySymbol("gradient", parameter.name)
             if parameter.trainable:
-                step = _product(eta, QuantitySymbol("gradient", parameter.name))
-                written = sympy.Add(parameter.symbol, sympy.Mul(-1, step, evaluate=False), evaluate=False)
-                self.add(lhs, None, (written,), parameter.symbol - eta * QuantitySymbol("gradient", parameter.name))
+                self.add(lhs, None, (self.rule.written(parameter.symbol, gradient, eta),),
+                         self.rule(parameter.symbol, gradient, eta))
             else:
                 self.add(lhs, None, (parameter.symbol,), parameter.symbol, notes=("not_updated",))
 
@@ -340,21 +342,23 @@ def _units_in_order(pairs: list[tuple[Unit, sympy.Expr]]) -> list[Unit]:
     return list(seen.values())
 
 
-def derive(network_or_spec, verify: bool = False, round_steps: int | None = None) -> Derivation:
+def derive(network_or_spec, verify: bool = False, round_steps: int | None = None,
+           rule: UpdateRule | None = None) -> Derivation:
     """Return the Derivation of a Network (or of a Spec, which is built first).
 
     With `verify`, every gradient is also compared with SymPy's direct
     derivative of the fully expanded loss and with central finite differences.
     With `round_steps`, every computed value is rounded to that many decimals
     before the next step uses it, as in a hand calculation (then `verify`,
-    which compares exact figures, is not available).
+    which compares exact figures, is not available). `rule` is the update rule
+    (default: the catalogue's sgd, p − η ∂E/∂p).
     """
     if verify and round_steps is not None:
         raise ValueError("verify compares exact figures; it cannot be combined with round_steps")
     from .network import build
     from .spec import Spec
     network = build(network_or_spec) if isinstance(network_or_spec, Spec) else network_or_spec
-    deriver = _Deriver(network, round_steps)
+    deriver = _Deriver(network, round_steps, rule)
     deriver.forward()
     deriver.loss()
     deriver.backward()
@@ -362,7 +366,7 @@ def derive(network_or_spec, verify: bool = False, round_steps: int | None = None
     deriver.after()
     checks = tuple(_self_check(deriver)) if verify else ()
     options = {"round_steps": round_steps} if round_steps is not None else {}
-    return Derivation(network, tuple(deriver.steps), deriver.values, tuple(deriver.program), checks, options)
+    return Derivation(network, tuple(deriver.steps), deriver.values, Program(tuple(deriver.program)), checks, options)
 
 
 def _self_check(deriver: _Deriver) -> list[Check]:

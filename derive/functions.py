@@ -31,6 +31,15 @@ ACTIVATIONS: dict[str, tuple[str, str, str]] = {
 ACTIVATION_ALIASES = {"linear": "identity"}
 LAYER_ACTIVATIONS = ("softmax",)
 
+# name -> formula for a parameter's value after one update, in p (the parameter), g (∂E/∂p) and eta (the
+# learning rate). Rules with a state of their own (momentum, Adam) are the next entries of this table.
+UPDATE_RULES: dict[str, str] = {
+    "sgd": "p - eta*g",
+}
+P = sympy.Symbol("p", real=True)
+G = sympy.Symbol("g", real=True)
+ETA = sympy.Symbol("eta", real=True)
+
 # name -> (formula in o and t for one output unit, reduction over the outputs, what the targets must be)
 # Targets: None (any number); "probability" (each in [0, 1]); "distribution" (each in [0, 1], and summing
 # to 1 when the output layer is layer-wise, as softmax outputs do).
@@ -41,6 +50,36 @@ LOSSES: dict[str, tuple[str, str, str | None]] = {
     "cross_entropy": ("-t*ln(o)", "sum", "distribution"),
     "bce": ("-(t*ln(o) + (1 - t)*ln(1 - o))", "sum", "probability"),
 }
+
+
+@dataclass(frozen=True)
+class UpdateRule:
+    """How a parameter is updated: `formula` in P, G and ETA (see UPDATE_RULES)."""
+
+    name: str
+    formula: sympy.Expr
+
+    def __call__(self, parameter: sympy.Expr, gradient: sympy.Expr, learning_rate: sympy.Expr) -> sympy.Expr:
+        """Return the parameter's value after the update."""
+        return self.formula.xreplace({P: parameter, G: gradient, ETA: learning_rate})
+
+    def written(self, parameter: sympy.Expr, gradient: sympy.Expr, learning_rate: sympy.Expr) -> sympy.Expr:
+        """Return the update as written, unevaluated, in the formula's own order: w5 − η ∂E/∂w5."""
+        mapping = {P: parameter, G: gradient, ETA: learning_rate}
+
+        def write(node):
+            if node in mapping:
+                return mapping[node]
+            return node.func(*[write(a) for a in node.args], evaluate=False) if node.args else node
+
+        return write(self.formula)
+
+
+def update_rule(name: str = "sgd", where: str | None = None) -> UpdateRule:
+    """Return the UpdateRule of the catalogue named `name`."""
+    if name not in UPDATE_RULES:
+        raise SpecError(f"unknown update rule {name!r}; use one of {_names(UPDATE_RULES)}", where)
+    return UpdateRule(name, parse_formula(UPDATE_RULES[name], {"p": P, "g": G, "eta": ETA}))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,45 @@ def test_no_computed_figure_in_engine_or_templates():
 
 
 def test_no_eval_of_text():
+    """Text is never evaluated: no eval, sympify, parse_expr or yaml.load anywhere; code is compiled in one place
+    only, derive/program.py, from derive's own SymPy trees (see the tests of what that code may contain below)."""
     for path, text in _sources().items():
-        for pattern in (r"\beval\(", r"\bexec\(", r"sympify\(", r"parse_expr\(", r"lambdify\(", r"yaml\.load\("):
+        for pattern in (r"\beval\(", r"sympify\(", r"parse_expr\(", r"yaml\.load\(", r"lambdify\("):
             assert not re.search(pattern, text), (path, pattern)
+        if path != ROOT / "derive" / "program.py":
+            assert not re.search(r"\bexec\(|(?<![.\w])compile\(", text), path
+
+
+# Names a compiled program may contain: its own variables, Python keywords and builtins, and math's functions.
+_ALLOWED = re.compile(r"v\d+|def|return|if|else|and|or|not|program|math|max|min|abs|float|True|False|"
+                      r"exp|log|sqrt|tanh|sinh|cosh|sin|cos|atan|erf|copysign|pi|e|inf")
+
+HOSTILE_NAMES = """
+inputs: [import_, os]
+layers:
+  - units: [system, exec_]
+    activation: "x/(1+abs(x))"
+    weights: [[open, 0.2], [0.3, 0.4]]
+    bias: [0.1, 0.1]
+  - units: [globals_]
+    activation: sigmoid
+    weights: [[-0.5, breakpoint]]
+loss: bce
+sample: {inputs: [0.5, -0.25], targets: [1]}
+learning_rate: 0.5
+"""
+
+
+def test_compiled_code_holds_no_name_a_user_typed(tmp_path):
+    import io
+    import tokenize
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(HOSTILE_NAMES.replace("open", "0.7").replace("breakpoint", "0.6"))
+    from derive.spec import load
+    for source in (load(spec), derive.example("softmax"), derive.example("classic")):
+        derivation = derive.derive(source)
+        compiled = derivation.program.compile()
+        names = {token.string for token in tokenize.generate_tokens(io.StringIO(compiled.source).readline)
+                 if token.type == tokenize.NAME}
+        assert names and all(_ALLOWED.fullmatch(name) for name in names), names - {
+            n for n in names if _ALLOWED.fullmatch(n)}

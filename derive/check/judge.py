@@ -15,7 +15,7 @@ from typing import Iterable
 
 import sympy
 
-from .. import calculus, program
+from .. import calculus
 from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
@@ -137,7 +137,7 @@ class Judge:
                      for s, v in self.given.items()}
             self._keep_target_sum(given)
             try:
-                drawn.append(program.run(self.derivation.program, given, precision=POINT_PRECISION))
+                drawn.append(self.derivation.program.run(given, precision=POINT_PRECISION))
             except EvaluationError:
                 continue
         return tuple(drawn)
@@ -171,7 +171,7 @@ class Judge:
         given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
         precision = PRECISION if point is None else POINT_PRECISION
         try:
-            values = program.run(self.derivation.program, given, self.variants()[index].replaced, [symbol], precision)
+            values = self.derivation.program.run(given, self.variants()[index].replaced, [symbol], precision)
         except EvaluationError:
             return None
         return values.get(symbol)
@@ -369,7 +369,7 @@ class Judge:
         a computation).
         """
         try:
-            value = program.run(self.derivation.program, self.given, carried, [symbol])[symbol]
+            value = self.derivation.program.run(self.given, carried, [symbol])[symbol]
         except (EvaluationError, ValueError):
             return None
         tolerance = self._tolerance(part, value)

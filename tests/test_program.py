@@ -1,0 +1,115 @@
+"""The Program: exact runs and compiled float code, checked against independent figures
+(../shared/reference, computed with PyTorch; and central finite differences of the independent float model)."""
+import math
+
+import pytest
+import sympy
+
+import derive
+from derive.numbers import EvaluationError
+from derive.program import Program
+from derive.quantities import QuantitySymbol
+from reference_model import Model
+from test_gradients import SEEDS, random_spec
+
+
+def classic():
+    return derive.derive(derive.example("classic"))
+
+
+def test_compiled_classic_matches_the_reference(reference):
+    derivation = classic()
+    values = derivation.program.compile()(derivation.network.given_values())
+    for unit, figures in reference["forward"].items():
+        assert math.isclose(values[QuantitySymbol("out", unit)], figures["out"], rel_tol=1e-13)
+    for name, gradient in reference["gradient"].items():
+        assert math.isclose(values[QuantitySymbol("gradient", name)], gradient, rel_tol=1e-12)
+        assert math.isclose(values[QuantitySymbol("update", name)], reference["updated"][name], rel_tol=1e-13)
+    assert math.isclose(values[QuantitySymbol("after_loss")], reference["loss_after_update"], rel_tol=1e-12)
+
+
+def test_ten_thousand_compiled_updates_reach_the_reference(reference):
+    """Feeding each update back as the next step's parameters: the published 10,000-step figures."""
+    derivation = classic()
+    network = derivation.network
+    parameters = [p.symbol for p in network.parameters]
+    step = derivation.program.compile([p.after for p in parameters] + [network.output_layer.units[0].out])
+    values = {symbol: float(value) for symbol, value in network.given_values().items()}
+    for _ in range(reference["train_10000"]["steps"]):
+        results = step(values)
+        values.update({p: results[p.after] for p in parameters})
+    expected = reference["train_10000"]["params"]
+    for parameter in network.parameters:
+        assert math.isclose(values[parameter.symbol], expected[parameter.name], rel_tol=1e-9, abs_tol=1e-12)
+    final = derivation.program.compile([u.out for u in network.output_layer.units])(values)
+    for unit in network.output_layer.units:
+        assert math.isclose(final[unit.out], reference["train_10000"]["outputs"][unit.name], rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS[::4])
+def test_compiled_gradients_match_finite_differences(seed):
+    text = random_spec(seed)
+    model = Model(text)
+    derivation = derive.derive(derive.load_text(text))
+    values = derivation.program.compile()(derivation.network.given_values())
+    assert math.isclose(values[derivation.network.loss], model.loss(), rel_tol=1e-12, abs_tol=1e-15)
+    for name in model.params:
+        assert math.isclose(values[QuantitySymbol("gradient", name)], model.finite_difference(name),
+                            rel_tol=1e-6, abs_tol=1e-8), name
+
+
+def test_only_what_is_wanted_is_compiled():
+    derivation = classic()
+    network = derivation.network
+    wanted = [network.loss]
+    compiled = derivation.program.compile(wanted)
+    assert compiled.outputs == (network.loss,)
+    # The loss needs the forward pass only: no gradient, no learning rate among its inputs.
+    assert network.learning_rate not in compiled.inputs
+    assert "eta" not in compiled.source
+    assert set(compiled.inputs) <= set(network.given_values())
+
+
+def test_common_subexpressions_are_computed_once():
+    program = Program(((sympy.Symbol("a", real=True), sympy.exp(sympy.Symbol("x", real=True)) + 1),
+                       (sympy.Symbol("b", real=True), sympy.exp(sympy.Symbol("x", real=True)) * 2)))
+    compiled = program.compile()
+    assert compiled.source.count("math.exp") == 1
+    result = compiled({sympy.Symbol("x", real=True): 0.5})
+    assert result[sympy.Symbol("a", real=True)] == pytest.approx(math.exp(0.5) + 1)
+    assert result[sympy.Symbol("b", real=True)] == pytest.approx(2 * math.exp(0.5))
+
+
+def test_a_value_without_a_finite_result_is_an_evaluation_error():
+    x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+    compiled = Program(((y, sympy.log(x)),)).compile()
+    assert compiled({x: 2.0})[y] == pytest.approx(math.log(2))
+    with pytest.raises(EvaluationError):
+        compiled({x: -1.0})
+
+
+def test_exact_run_and_replaced_definitions():
+    derivation = classic()
+    program, given = derivation.program, derivation.network.given_values()
+    loss = derivation.network.loss
+    exact = program.run(given, wanted=[loss])
+    assert exact[loss] == derivation.values[loss]
+    fixed = QuantitySymbol("out", "o1")
+    replaced = program.run(given, replaced={fixed: sympy.Rational(1, 2)}, wanted=[loss])
+    target = given[QuantitySymbol("target", "o1")]
+    assert replaced[loss] == sympy.Rational(1, 2) * (target - sympy.Rational(1, 2)) ** 2 + \
+        derivation.values[QuantitySymbol("loss_term", "o2")]
+
+
+def test_the_update_rule_is_a_catalogue_entry():
+    from derive.functions import UPDATE_RULES, update_rule
+    assert "sgd" in UPDATE_RULES
+    derivation = classic()
+    eta = derivation.network.learning_rate
+    for parameter in derivation.network.parameters:
+        if parameter.trainable:
+            gradient = derivation.values[QuantitySymbol("gradient", parameter.name)]
+            expected = parameter.value - derivation.values[eta] * gradient
+            assert derivation.values[parameter.symbol.after] == expected
+    with pytest.raises(derive.errors.SpecError):
+        update_rule("no_such_rule")
