@@ -51,3 +51,24 @@ def browser():
         instance = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield instance
         instance.close()
+
+
+def require_tex(engine: str, files) -> None:
+    """Skip locally, fail in CI, unless latexmk, `engine` and every TeX file in `files` (found by kpsewhich) exist.
+
+    A partial TeX (pdflatex without lmodern, xelatex without ctex) is treated
+    like a missing one: the message names what is missing, on one line.
+    """
+    import os
+    import subprocess
+    missing = [tool for tool in ("latexmk", engine, "kpsewhich") if shutil.which(tool) is None]
+    if not missing:
+        found = subprocess.run(["kpsewhich", *files], capture_output=True, text=True, timeout=60).stdout.split()
+        names = {Path(path).name for path in found}
+        missing = [name for name in files if name not in names]
+    if not missing:
+        return
+    message = f"PDF tests with {engine} need {', '.join(missing)}, which TeX here does not have"
+    if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
+        pytest.fail(f"{message} (required in CI; .ci/run installs TeX)")
+    pytest.skip(message)
