@@ -21,6 +21,7 @@ from ..derivation import Derivation
 from ..functions import ShownBase, X
 from ..quantities import NET
 from ..numbers import EvaluationError, PRECISION, evaluate
+from .messages import Message
 from .mistakes import Variant, variants
 from .parse import Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
 from .vocabulary import Vocabulary
@@ -53,7 +54,9 @@ class Verdict:
     it was decided: symbolic, numeric (agreement at `points` random points),
     number (to `tolerance`, the precision written) or carried_forward.
     `consistent` marks a wrong number that follows correctly from the
-    student's own earlier wrong numbers.
+    student's own earlier wrong numbers. `message` (why a claim is unreadable
+    or undecided, or why a part has no value) and `hint` are Messages: a
+    catalogue key and its fields, written out by the report in its language.
     """
 
     claim: str
@@ -69,9 +72,9 @@ class Verdict:
     consistent: bool = False
     carried_value: sympy.Expr | None = None
     claimed_value: sympy.Expr | None = None
-    message: str | None = None
+    message: Message | None = None
     position: int | None = None
-    hint: str | None = None
+    hint: Message | None = None
     student: str | None = None
 
 
@@ -81,7 +84,7 @@ class _Judgement:
     method: str | None = None
     points: int = 0
     tolerance: sympy.Expr | None = None
-    message: str | None = None
+    message: Message | None = None
     value: sympy.Expr | None = None  # a number part's value
 
 
@@ -187,7 +190,7 @@ class Judge:
             return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint,
                            student=student)
         except RecursionError:
-            return Verdict(text, "undecided", message="nested too deeply to judge", student=student)
+            return Verdict(text, "undecided", message=Message("claim_too_deep_to_judge"), student=student)
 
     def judge_all(self, texts: Iterable[str], carry_forward: bool = False, student: str | None = None) -> list[Verdict]:
         """Return the verdicts on a student's claims, in order; with `carry_forward`, errors are carried."""
@@ -204,7 +207,7 @@ class Judge:
         claim = parse_claim(text, self.vocabulary)
         symbol = claim.quantity
         if symbol not in self.derivation.values:
-            raise ClaimError(f"{text.split('=')[0].strip()} is not computed for this network", 1)
+            raise ClaimError("claim_not_computed", 1, quantity=text.split("=")[0].strip())
         truth = self.derivation.values[symbol]
         step = self.steps.get(symbol)
         expressions = [expand_calls(part.expression) for part in claim.parts]
@@ -235,7 +238,7 @@ class Judge:
             try:
                 value = evaluate(expression, {})
             except EvaluationError:
-                return _Judgement(False, "number", message="the number has no real value")
+                return _Judgement(False, "number", message=Message("judge_number_not_real"))
             tolerance = self._tolerance(part, truth)
             if part.literal is None and self.rel_tol is None:
                 tolerance += self._rounding_effect(claim, index)
@@ -243,7 +246,7 @@ class Judge:
         try:
             at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
         except EvaluationError:
-            return _Judgement(False, "numeric", message="the formula has no real value at the sample")
+            return _Judgement(False, "numeric", message=Message("judge_formula_not_real"))
         if not _close(at_sample, truth):
             return _Judgement(False, "numeric", points=1)
         for number, values in enumerate(self.points(), start=2):
@@ -276,9 +279,9 @@ class Judge:
 
         def bound() -> sympy.Expr:
             total = sympy.Integer(0)
-            for symbol, (value, half_unit) in traced.numbers.items():
-                if half_unit != 0 and abs(value) not in given and expression.has(symbol):
-                    total += abs(evaluate(calculus.differentiate(expression, symbol), values)) * half_unit
+            for symbol, (value, unit) in traced.numbers.items():
+                if unit != 0 and abs(value) not in given and expression.has(symbol):
+                    total += abs(evaluate(calculus.differentiate(expression, symbol), values)) * unit
             return total
 
         return within(ROUNDING_CALLS, bound, sympy.Integer(0))

@@ -20,6 +20,7 @@ from lark.visitors import Transformer_NonRecursive
 from ..formula import FUNCTIONS
 from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, activation, shown
 from ..quantities import NET, QuantitySymbol
+from .messages import Message
 from .vocabulary import ClaimError, Vocabulary, Written
 
 MAX_LENGTH = 4000      # characters in one claim
@@ -29,6 +30,11 @@ MAX_NUMBER_BITS = 20000  # largest exact number a power may produce
 MAX_DECIMAL_EXPONENT = 300  # 1e300 is the largest number written in e-notation
 MAX_EXP_ARGUMENT = 1000    # exp(1000) is the largest exponential of a number
 MAX_TRACED_NUMBERS = 40    # rounding is propagated through computations with at most this many numbers
+
+# Claim-language spellings the hints show (data: the same in every language).
+LEFT_SIDE_EXAMPLES = "net_h1, out_o1, E, delta_o1, dE/dw5, w5_new, E_new"
+LATEX_COMMANDS = "\\frac, \\cdot, \\times, \\left( \\right), \\delta, \\eta, \\sigma, \\exp, \\ln"
+OPERATORS = "+ - * / ^"
 
 
 class ClaimTooLarge(ClaimError):
@@ -113,14 +119,14 @@ class _Builder(Transformer_NonRecursive):
         if isinstance(item, Written):
             return self.vocabulary.resolve(item)
         if isinstance(item, _Partial):
-            raise ClaimError(f"∂{item.written.text} needs a fraction bar", item.written.position)
+            raise ClaimError("claim_partial_needs_bar", item.written.position, name=item.written.text)
         return item
 
     def number(self, children):
         token = children[0]
         _, _, exponent = str(token).lower().partition("e")
         if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
-            raise ClaimTooLarge(f"number {str(token)[:20]!r} too large or too small to work with", _position(token))
+            raise ClaimTooLarge("claim_number_out_of_range", _position(token), number=repr(str(token)[:20]))
         value = sympy.Rational(str(token))
         if not self.trace_numbers:
             return value
@@ -163,7 +169,7 @@ class _Builder(Transformer_NonRecursive):
             return self.vocabulary.derivative(top.written, bottom.written)
         denominator = self.value(bottom)
         if denominator == 0:
-            raise ClaimError("division by zero", _position(token))
+            raise ClaimError("claim_division_by_zero", _position(token))
         return self.value(top) / denominator
 
     def juxtapose(self, children):
@@ -187,17 +193,17 @@ class _Builder(Transformer_NonRecursive):
     def _power(self, base, exponent, token):
         if exponent.is_number:
             if not exponent.is_real or abs(exponent) > MAX_EXPONENT:
-                raise ClaimTooLarge(f"exponent larger than {MAX_EXPONENT}", _position(token))
+                raise ClaimTooLarge("claim_exponent_too_large", _position(token), limit=MAX_EXPONENT)
             if base.is_Rational and exponent.is_Rational:
                 bits = max(int(base.p).bit_length(), int(base.q).bit_length())
                 if bits * abs(exponent) > MAX_NUMBER_BITS:
-                    raise ClaimTooLarge("number too large to work with", _position(token))
+                    raise ClaimTooLarge("claim_number_too_large", _position(token))
         return base ** exponent
 
     def updated(self, children):
         item = children[0]
         if not isinstance(item, Written):
-            raise ClaimError("only a name can be marked as updated (⁺)", _position(children[1]))
+            raise ClaimError("claim_updated_not_a_name", _position(children[1]))
         return Written(item.base, item.subscripts, item.position, updated=True)
 
     # functions and derivatives -------------------------------------------------
@@ -207,11 +213,11 @@ class _Builder(Transformer_NonRecursive):
         arguments = [self.value(a) for a in arguments]
         if name in ACTIVATIONS and not isinstance(FUNCTIONS.get(name, (None, None))[1], sympy.FunctionClass):
             if len(arguments) != 1:
-                raise ClaimError(f"{name}() takes one argument", _position(token))
+                raise ClaimError("claim_one_argument", _position(token), name=name)
             return shown(activation(name))(arguments[0])
         arity, build = FUNCTIONS[name]
         if len(arguments) != arity:
-            raise ClaimError(f"{name}() takes {arity} argument(s), got {len(arguments)}", _position(token))
+            raise ClaimError("claim_arguments", _position(token), name=name, arity=arity, count=len(arguments))
         return build(*arguments)
 
     def root(self, children):
@@ -223,7 +229,7 @@ class _Builder(Transformer_NonRecursive):
         if isinstance(head, lark.Token):  # sigmoid'(x), σ'(x), tanh'(x)
             name = _canonical_function(str(head))
             if name not in ACTIVATIONS:
-                raise ClaimError(f"{name}' is not an activation derivative derive knows", _position(head))
+                raise ClaimError("claim_unknown_derivative", _position(head), name=name)
             return shown(activation(name), prime=True)(argument)
         layer = self.vocabulary.network.layers[self._layer_of(argument, head) - 1]
         return shown(layer.activation, prime=True)(argument)
@@ -236,12 +242,11 @@ class _Builder(Transformer_NonRecursive):
         else:
             names = {layer.activation.name for layer in network.layers}
             if len(names) != 1:
-                raise ClaimError(f"{head.text}'(…) is ambiguous here", head.position,
-                                 "write f'(net_U) so the unit's activation is known")
+                raise ClaimError("claim_ambiguous_derivative", head.position, Message("hint_ambiguous_derivative"),
+                                 name=head.text)
             layer = 1
         if network.layers[layer - 1].activation.layer_wise:
-            raise ClaimError("a softmax unit has no single f'(net)", head.position,
-                             "write the softmax derivative out, e.g. out_k (1 - out_k)")
+            raise ClaimError("claim_softmax_derivative", head.position, Message("hint_softmax_derivative"))
         return layer
 
     def partial(self, children):
@@ -263,15 +268,15 @@ def _check_size(expression: sympy.Basic) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+            raise ClaimTooLarge("claim_too_deep", limit=MAX_DEPTH)
         if node.is_Pow and node.exp.is_number and (not node.exp.is_real or abs(node.exp) > MAX_EXPONENT):
-            raise ClaimTooLarge(f"exponent larger than {MAX_EXPONENT}")
+            raise ClaimTooLarge("claim_exponent_too_large", limit=MAX_EXPONENT)
         nodes.append(node)
         stack.extend((arg, depth + 1) for arg in node.args)
     for node in reversed(nodes):  # inner before outer: exp(exp(exp(100))) stops at the second exp
         if isinstance(node, sympy.exp) and node.args[0].is_number and \
                 abs(node.args[0].evalf(15)) > MAX_EXP_ARGUMENT:
-            raise ClaimTooLarge(f"exp of a number beyond {MAX_EXP_ARGUMENT}")
+            raise ClaimTooLarge("claim_exp_too_large", limit=MAX_EXP_ARGUMENT)
 
 
 def _check_traceable(tree: lark.Tree) -> None:
@@ -282,11 +287,11 @@ def _check_traceable(tree: lark.Tree) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ClaimTooLarge(f"expression nested more than {MAX_DEPTH} deep")
+            raise ClaimTooLarge("claim_too_deep", limit=MAX_DEPTH)
         if isinstance(node, lark.Tree):
             numbers += node.data == "number"
             if numbers > MAX_TRACED_NUMBERS:
-                raise ClaimTooLarge(f"more than {MAX_TRACED_NUMBERS} numbers")
+                raise ClaimTooLarge("claim_too_many_numbers", limit=MAX_TRACED_NUMBERS)
             stack.extend((child, depth + 1) for child in node.children)
 
 
@@ -317,9 +322,9 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     Raises ClaimError (unreadable: with position and hint) or ClaimTooLarge.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ClaimError("empty claim", None, "write QUANTITY = EXPRESSION, e.g. delta_o1 = 0.1385")
+        raise ClaimError("claim_empty", None, Message("hint_empty", example="delta_o1 = 0.1385"))
     if len(text) > MAX_LENGTH:
-        raise ClaimTooLarge(f"claim longer than {MAX_LENGTH} characters")
+        raise ClaimTooLarge("claim_too_long", limit=MAX_LENGTH)
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedInput as error:
@@ -332,8 +337,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     if isinstance(quantity, Written):
         quantity = vocabulary.resolve(quantity)
     if not isinstance(quantity, sympy.Symbol):
-        raise ClaimError("the left side must be one quantity", 1,
-                         "e.g. net_h1, out_o1, E, delta_o1, dE/dw5, w5_new, E_new")
+        raise ClaimError("claim_left_side", 1, Message("hint_left_side", examples=LEFT_SIDE_EXAMPLES))
     parts = []
     for side in sides[1:]:
         expression = builder.value(_build(builder, side))
@@ -349,15 +353,14 @@ def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:
         character = text[error.pos_in_stream]
         if character == "\\":
             command = re.match(r"\\[A-Za-z]*", text[error.pos_in_stream:]).group(0)
-            return ClaimError(f"LaTeX command {command} is not part of the claim language", position,
-                              "use \\frac, \\cdot, \\times, \\left( \\right), \\delta, \\eta, \\sigma, \\exp, \\ln")
-        return ClaimError(f"unexpected character {character!r}", position,
-                          "a claim is QUANTITY = EXPRESSION with + - * / ^ and parentheses")
+            return ClaimError("claim_latex_command", position,
+                              Message("hint_latex_commands", commands=LATEX_COMMANDS), command=command)
+        return ClaimError("claim_unexpected_character", position,
+                          Message("hint_claim_form_operators", operators=OPERATORS), character=repr(character))
     if isinstance(error, lark.UnexpectedEOF) or getattr(error, "token", None) is not None and error.token.type == "$END":
-        return ClaimError("the claim ends too early", len(text) + 1,
-                          "every = needs an expression on both sides, every ( its )")
+        return ClaimError("claim_ends_early", len(text) + 1, Message("hint_ends_early"))
     token = getattr(error, "token", None)
-    found = repr(str(token)) if token is not None else "input"
-    hint = "a claim is QUANTITY = EXPRESSION" if "EQUALS" in getattr(error, "expected", ()) else \
-        "check the brackets and operators around this point"
-    return ClaimError(f"unexpected {found}", position, hint)
+    hint = Message("hint_claim_form" if "EQUALS" in getattr(error, "expected", ()) else "hint_brackets")
+    if token is None:
+        return ClaimError("claim_unexpected_input", position, hint)
+    return ClaimError("claim_unexpected_token", position, hint, token=repr(str(token)))

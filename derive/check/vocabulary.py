@@ -15,14 +15,22 @@ from ..formula import CONSTANTS
 from ..network import Network
 from ..quantities import (DELTA, ERROR, GRADIENT, LOSS_TERM, NET, OUT, PARAM, SLOPE, TARGET, TOTAL_WORDS, UNIT_WORDS,
                           UPDATED_WORDS, QuantitySymbol)
+from .messages import Message
 
 
 class ClaimError(Exception):
-    """A claim that cannot be read: a message, the 1-based position in the claim, and a hint."""
+    """A claim that cannot be read: what is wrong (a Message: catalogue key and fields), the 1-based
+    position in the claim, and a hint (a Message, or None).
 
-    def __init__(self, message: str, position: int | None = None, hint: str | None = None):
-        super().__init__(message)
-        self.message, self.position, self.hint = message, position, hint
+    Raised as ClaimError(key, position, hint, **fields); str(error) is the English text.
+    """
+
+    def __init__(self, key: str, position: int | None = None, hint: Message | None = None, **fields):
+        super().__init__(key)
+        self.message, self.position, self.hint = Message(key, **fields), position, hint
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class Vocabulary:
         if symbol is None and written.text in CONSTANTS and not written.updated:
             return CONSTANTS[written.text]
         if symbol is None:
-            raise ClaimError(f"unknown name {written.text!r}", written.position, self.hint())
+            raise ClaimError("claim_unknown_name", written.position, self.hint(), name=written.text)
         return self._updated(symbol, written) if updated else symbol
 
     def _lookup(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
@@ -111,27 +119,26 @@ class Vocabulary:
     def _updated(self, symbol: sympy.Symbol, written: Written) -> sympy.Symbol:
         if isinstance(symbol, QuantitySymbol) and symbol.kind.after is not None:
             return symbol.after
-        raise ClaimError(f"{written.text!r} has no value after the update", written.position,
-                         "only parameters, net, out and E have one")
+        raise ClaimError("claim_not_updatable", written.position, Message("hint_updatable"), name=written.text)
 
     def derivative(self, top: Written, bottom: Written) -> sympy.Symbol:
         """Return the symbol of ∂top/∂bottom: dE/dP, dE/dout_U, dE/dnet_U (= δ_U) or dout_U/dnet_U."""
         numerator, denominator = self.resolve(top), self.resolve(bottom)
         if not (isinstance(numerator, sympy.Symbol) and isinstance(denominator, sympy.Symbol)):
-            raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
-                             "differentiate E with respect to a parameter, an out or a net")
+            raise ClaimError("claim_not_a_derivative", top.position, Message("hint_derivative_of"),
+                             top=top.text, bottom=bottom.text)
         kind, subjects = getattr(denominator, "kind", None), getattr(denominator, "subjects", ())
         of_loss = {PARAM: GRADIENT, OUT: ERROR, NET: DELTA}
         if numerator == self.network.loss and kind in of_loss:
             return QuantitySymbol(of_loss[kind], *subjects)
         if kind is NET and numerator == QuantitySymbol(OUT, *subjects):
             return QuantitySymbol(SLOPE, subjects[0], subjects[0])
-        raise ClaimError(f"∂{top.text}/∂{bottom.text} is not a quantity of the derivation", top.position,
-                         "use ∂E/∂ of a parameter, an out or a net, or ∂out_U/∂net_U")
+        raise ClaimError("claim_not_a_derivative", top.position, Message("hint_derivative_kinds"),
+                         top=top.text, bottom=bottom.text)
 
-    def hint(self) -> str:
-        """Return a short list of the names this network knows."""
+    def hint(self) -> Message:
+        """Return the hint for an unknown name: a short list of the names this network knows."""
         units = list(self.units)
         examples = [f"{kind}_{units[0]}" for kind in ("net", "out", "delta")] if units else []
-        names = list(self.inputs) + list(self.parameters)[:6] + examples
-        return "names here include " + ", ".join(names) + ", target_U, E, eta"
+        names = list(self.inputs) + list(self.parameters)[:6] + examples + ["target_U", "E", "eta"]
+        return Message("hint_names", names=", ".join(names))

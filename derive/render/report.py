@@ -1,7 +1,9 @@
 """Reports of `derive check`: each verdict written out (claim as read, expected, how decided, mistake).
 
 Like the derivation documents, this only formats: the verdicts are data from
-:mod:`derive.check`, the sentences come from the message catalogue.
+:mod:`derive.check`, the sentences come from the message catalogue. What the
+checker says about a claim (why it is unreadable, a hint) is a Message, a
+catalogue key and fields, written out here in the report's language.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ class _VerdictWriter:
     def method(self, verdict) -> str | None:
         _ = self._
         if verdict.verdict in ("unreadable", "undecided") and verdict.method is None:
-            return verdict.message
+            return self.say(verdict.message)
         if verdict.method == "carried_forward":
             return _("method_carried_forward", value=self.number(verdict.carried_value))
         if verdict.method == "symbolic":
@@ -45,7 +47,17 @@ class _VerdictWriter:
             if verdict.verdict == "correct":
                 return _("method_numeric", points=verdict.points - 1)
             return _("method_numeric_differs" if verdict.points <= 1 else "method_numeric_differs_elsewhere")
-        return verdict.message
+        return self.say(verdict.message)
+
+    def say(self, message) -> str | None:
+        """Return a checker's Message (catalogue key and fields) in the report's language, or None."""
+        return None if message is None else message.text(self._)
+
+    def fields(self, message) -> dict | None:
+        """Return a Message's fields as data (text someone typed shortened as in :meth:`echo`), or None."""
+        if message is None:
+            return None
+        return {name: self.echo(value) if isinstance(value, str) else value for name, value in message.fields}
 
     def number(self, value) -> str | None:
         return None if value is None else format_number(value, self.digits)
@@ -90,8 +102,12 @@ class _VerdictWriter:
             "method_detail": self.method(verdict),
             "diagnosis": self.diagnosis(verdict),
             "position": verdict.position,
-            "message": self.echo(verdict.message),
-            "hint": verdict.hint,
+            "message": self.echo(self.say(verdict.message)),
+            "message_key": verdict.message.key if verdict.message is not None else None,
+            "message_fields": self.fields(verdict.message),
+            "hint": self.say(verdict.hint),
+            "hint_key": verdict.hint.key if verdict.hint is not None else None,
+            "hint_fields": self.fields(verdict.hint),
         }
 
 
