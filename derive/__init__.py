@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load": "spec", "load_text": "spec", "Spec": "spec",
-    "derive": "derivation", "Derivation": "derivation", "Step": "derivation",
+    "derive": "api", "Derivation": "api", "Step": "derivation",
     "DeriveError": "errors", "SpecError": "errors", "FormulaError": "errors", "RenderError": "errors",
 }
 

@@ -16,8 +16,8 @@ from .derivation import derive as derive_network
 from .errors import DeriveError, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
-from .render import FORMATS, languages, render_diagram
-from .render.diagram import EDGE_LABELS
+from .render import FORMATS, languages, render, render_diagram
+from .render.options import EDGE_LABELS, Options
 from .render.pdf import compile_document
 from .render.report import REPORT_FORMATS
 from .spec import load
@@ -76,8 +76,8 @@ def document_options(function):
         click.option("--exact", is_flag=True, help="Show rational values as exact fractions."),
         click.option("--notation", type=click.Choice(STYLES), default="named", show_default=True,
                      help="named: net_{h1}, w_5; index: net_4, w_{41}."),
-        click.option("--lang", type=click.Choice(languages()), default="en", show_default=True,
-                     help="Language of the prose."),
+        click.option("--lang", default="en", show_default=True, metavar="LANG",
+                     help=f"Language of the prose: {', '.join(languages())}, or one of --template-dir's."),
         click.option("--diagram-labels", type=click.Choice(EDGE_LABELS), default="values", show_default=True,
                      help="What the diagram's arrows show: weight names, name = value, gradients, updated values."),
         click.option("--unit-values", is_flag=True, help="Show each unit's net and out in the diagram."),
@@ -89,6 +89,15 @@ def document_options(function):
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space=0.0) -> Options:
+    """Return the Options of a document command. The diagram shows numbers at 4 significant digits unless
+    --digits was given (a diagram with 9-digit labels is hard to read)."""
+    given = click.get_current_context().get_parameter_source("digits") == click.core.ParameterSource.COMMANDLINE
+    return Options(digits=digits, exact=exact, notation=notation, lang=lang, template_dir=template_dir,
+                   edge_labels=diagram_labels, unit_values=unit_values,
+                   diagram_digits=digits if given else Options.diagram_digits, space=space)
 
 
 @cli.command()
@@ -115,8 +124,7 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         raise InputError("PDF output needs -o FILE.pdf")
     if verify and round_steps is not None:
         raise InputError("--verify compares exact figures; it cannot be combined with --round-steps")
-    options = dict(digits=digits, exact=exact, notation=notation, lang=lang, template_dir=template_dir,
-                   edge_labels=diagram_labels, unit_values=unit_values)
+    options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir)
     try:
         derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
         files = document_files(derivation, format_, output, options)
@@ -131,17 +139,15 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         raise click.ClickException("self-check failed: some gradients disagree")
 
 
-def document_files(derivation, format_: str, output: Path | None, options: dict) -> list[tuple[Path | None, object]]:
+def document_files(derivation, format_: str, output: Path | None, options: Options) -> list[tuple[Path | None, object]]:
     """Return [(path, text or bytes)] of a derivation's document: with md, also the diagram's SVG beside it."""
     if format_ == "pdf":
-        return [(output, compile_document(derivation.render("tex", **options), options["lang"]))]
+        return [(output, compile_document(render(derivation, "tex", options), options.lang))]
     if format_ == "md" and output is not None:
         diagram = output.with_suffix(".svg")
-        svg = render_diagram(derivation, notation=options["notation"], edge_labels=options["edge_labels"],
-                             unit_values=options["unit_values"], lang=options["lang"],
-                             template_dir=options["template_dir"])
-        return [(output, derivation.render("md", diagram_file=diagram.name, **options)), (diagram, svg)]
-    return [(output, derivation.render(format_, **options))]
+        return [(output, render(derivation, "md", options, diagram_file=diagram.name)),
+                (diagram, render_diagram(derivation, options))]
+    return [(output, render(derivation, format_, options))]
 
 
 @cli.command()
@@ -160,9 +166,12 @@ def document_files(derivation, format_: str, output: Path | None, options: dict)
               help="Relative tolerance for numbers (default: the precision each number is written with).")
 @click.option("--digits", type=click.IntRange(1, 40), default=9, show_default=True,
               help="Significant digits of the expected values shown.")
-@click.option("--lang", type=click.Choice(languages()), default="en", show_default=True,
-              help="Language of the report's prose (the JSON keys stay as they are).")
-def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits, lang):
+@click.option("--lang", default="en", show_default=True, metavar="LANG",
+              help=f"Language of the report's prose (the JSON keys stay as they are): {', '.join(languages())}, "
+                   "or one of --template-dir's.")
+@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
+def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -188,7 +197,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
                                  "give the file's claims student ids, or use one or the other")
             grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
         report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
-        document = render_report(report, format_, lang=lang, digits=digits)
+        document = render_report(report, format_, lang=lang, digits=digits, template_dir=template_dir)
         if output is not None:
             write_output(output, document.encode("utf-8"))
     except DeriveError as error:
@@ -213,9 +222,11 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the variants: same seed, same files.")
 @click.option("--decimals", type=click.IntRange(1, 4), default=2, show_default=True,
               help="Decimals of the numbers drawn for variants.")
+@click.option("--space", type=click.FloatRange(0, 20), default=2.5, show_default=True,  # = handout.DEFAULT_SPACE
+              help="Centimetres of working space under each question of the sheet (0: none).")
 @document_options
-def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exact, notation, lang, diagram_labels,
-            unit_values, round_steps, template_dir):
+def handout(spec, ask, format_, directory, variants, seed, decimals, space, digits, exact, notation, lang,
+            diagram_labels, unit_values, round_steps, template_dir):
     """Write an exercise sheet and its answer key (the full worked derivation) for SPEC.
 
     Files: sheet.EXT and key.EXT; with --variants N, sheet-01.EXT, key-01.EXT,
@@ -223,7 +234,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
     quantity, named as `derive check` reads them).
     """
     from . import handout as handouts
-    options = dict(digits=digits, exact=exact, notation=notation, lang=lang, template_dir=template_dir)
+    options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space)
     try:
         base = load(resolve_spec(spec))
         with progress_bar(variants or 1, "deriving") as advance:
@@ -237,10 +248,13 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, digits, exa
         files = []
         with progress_bar(len(derived), "writing") as advance:
             for name, variant_spec, derivation in derived:
-                files += handouts.documents(derivation, asked, format_, name, options, diagram_labels, unit_values)
+                files += handouts.documents(derivation, asked, format_, name, options, compile=False)  # built below
                 if name is not None:
                     files.append((Path(f"network-{name}.yaml"), handouts.spec_yaml(variant_spec)))
                 advance(1)
+        pending = sum(isinstance(content, handouts.PendingPDF) for _, content in files)
+        with progress_bar(pending, "compiling") as advance:
+            files = handouts.compile_pending(files, progress=advance)
         if variants is not None:
             rows = handouts.answer_rows([(name, d) for name, _, d in derived], asked)
             files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
@@ -273,7 +287,8 @@ def examples_command(directory):
             click.echo(f"{name:16} {examples.summary(name)}")
         return
     try:
-        files = list(example_documents()) + list(example_handouts())
+        from . import handout as handouts  # the PDFs compile in parallel
+        files = handouts.compile_pending(list(example_documents()) + list(example_handouts(compile=False)))
     except DeriveError as error:
         raise InputError(str(error)) from None
     try:
@@ -298,22 +313,23 @@ def example_documents():
     """Yield (relative path, document) of every example's committed documents in outputs/."""
     for name in examples.names():
         derivation = derive_network(load(examples.path(name)), verify=True)
-        options = dict(edge_labels="values")
-        yield Path(f"{name}.md"), derivation.render("md", diagram_file=f"{name}.svg", **options)
-        yield Path(f"{name}.svg"), render_diagram(derivation, **options)
-        yield Path(f"{name}.tex"), derivation.render("tex", **options)
-        yield Path(f"{name}.html"), derivation.render("html", **options)
+        options = Options(edge_labels="values")
+        yield Path(f"{name}.md"), render(derivation, "md", options, diagram_file=f"{name}.svg")
+        yield Path(f"{name}.svg"), render_diagram(derivation, options)
+        yield Path(f"{name}.tex"), render(derivation, "tex", options)
+        yield Path(f"{name}.html"), render(derivation, "html", options)
 
 
-def example_handouts(formats=("html", "pdf")):
-    """Yield (relative path, content) of the classic example's sheet and key, in both languages."""
+def example_handouts(formats=("html", "pdf"), compile=True):
+    """Yield (relative path, content) of the classic example's sheet and key, in both languages
+    (with compile=False, each PDF as a handout.PendingPDF)."""
     from . import handout as handouts
     derivation = derive_network(load(examples.path("classic")))
     asked = handouts.questions(derivation, HANDOUT_ASK)
     for lang in ("en", "zh"):
-        options = dict(digits=9, exact=False, notation="named", lang=lang, template_dir=None)
+        options = Options(lang=lang, edge_labels="values", space=handouts.DEFAULT_SPACE)
         for format_ in formats:
-            for path, content in handouts.documents(derivation, asked, format_, None, options, "values", False):
+            for path, content in handouts.documents(derivation, asked, format_, None, options, compile=compile):
                 yield Path("handout") / lang / path, content
 
 

@@ -81,7 +81,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Derivation:
-    """The whole worked example as data. Documents are views of it (see :meth:`render`).
+    """The whole worked example as data. Documents are views of it (:mod:`derive.render`; the library's
+    :class:`derive.api.Derivation` adds render(), to_data() and the Jupyter display).
 
     `program` (a :class:`derive.program.Program`) lists every computed quantity
     with the expression that defines it from quantities before it: forward,
@@ -109,22 +110,6 @@ class Derivation:
     def verified(self) -> bool | None:
         """Return True when every self-check passed, None when none was run."""
         return all(check.passed for check in self.checks) if self.checks else None
-
-    def to_data(self) -> dict:
-        """Return the figures as plain JSON-ready data (doubles)."""
-        from .export import to_data
-        return to_data(self)
-
-    def render(self, format: str = "md", **options) -> str:
-        """Return the document in `format` (md, tex, html, text, json); options as for :func:`derive.render.render`."""
-        from .render import render
-        return render(self, format, **options)
-
-    def _repr_markdown_(self) -> str:
-        return self.render("md")
-
-    def _repr_latex_(self) -> str:
-        return self.render("tex", standalone=False)
 
 
 class _Deriver:

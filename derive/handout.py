@@ -28,6 +28,7 @@ from .spec import ParameterSpec, Spec
 
 KINDS = tuple(ASKABLE)
 MAX_DRAWS = 500
+DEFAULT_SPACE = 2.5  # centimetres of working space under each question of a sheet (--space)
 
 
 class HandoutError(DeriveError):
@@ -195,30 +196,57 @@ def answer_rows(variants_: list[tuple[str, Derivation]], asked: list[Question]) 
             for name, d in variants_]
 
 
-def documents(derivation: Derivation, asked: list[Question], format_: str, name: str | None, options: dict,
-              edge_labels: str, unit_values: bool) -> list[tuple[Path, object]]:
+@dataclass(frozen=True)
+class PendingPDF:
+    """A PDF still to be compiled: its LaTeX source and language (see compile_pending)."""
+
+    tex: str
+    lang: str
+
+
+def documents(derivation: Derivation, asked: list[Question], format_: str, name: str | None, options,
+              compile: bool = True) -> list[tuple[Path, object]]:
     """Return the sheet and the key of one derivation (and the diagram of a Markdown pair) as
-    (relative path, text or bytes); `options` are render options (digits, exact, notation, lang, template_dir)."""
-    from .render import FORMATS, render_diagram, render_sheet
+    (relative path, text or bytes); `options` are the documents' render Options (the sheet leaves
+    options.space centimetres of working space under each question).
+
+    With format pdf and compile=False the PDFs are PendingPDF entries, for
+    compile_pending to build together with others, in parallel.
+    """
+    from .render import FORMATS, render, render_diagram, render_sheet
     from .render.pdf import compile_document
     suffix = f"-{name}" if name else ""
     source = "tex" if format_ == "pdf" else format_
     diagram = f"network{suffix}.svg" if format_ == "md" else None
     # The sheet's diagram never shows what it asks for: gradients and updated values stay in the key.
-    given_labels = edge_labels if edge_labels in ("weights", "values", "none") else "values"
-    sheet = render_sheet(derivation, asked, source, variant=name, diagram_file=diagram, notation=options["notation"],
-                         lang=options["lang"], template_dir=options["template_dir"], digits=options["digits"],
-                         edge_labels=given_labels)
-    key = derivation.render(source, answers=asked, variant=name, diagram_file=diagram, edge_labels=edge_labels,
-                            unit_values=unit_values, **options)
+    given = options.but(edge_labels=options.edge_labels if options.edge_labels in ("weights", "values", "none")
+                        else "values", unit_values=False)
+    sheet = render_sheet(derivation, asked, source, given, variant=name, diagram_file=diagram)
+    key = render(derivation, source, options, answers=asked, variant=name, diagram_file=diagram)
     if format_ == "pdf":
-        sheet, key = compile_document(sheet, options["lang"]), compile_document(key, options["lang"])
+        sheet, key = PendingPDF(sheet, options.lang), PendingPDF(key, options.lang)
+        if compile:
+            sheet, key = compile_document(sheet.tex, sheet.lang), compile_document(key.tex, key.lang)
     extension = "pdf" if format_ == "pdf" else FORMATS[format_]
     files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
     if diagram:
-        files.append((Path(diagram), render_diagram(derivation, notation=options["notation"], edge_labels=given_labels,
-                                                    lang=options["lang"], template_dir=options["template_dir"])))
+        files.append((Path(diagram), render_diagram(derivation, given)))
     return files
+
+
+def compile_pending(files: list[tuple[Path, object]], progress=None) -> list[tuple[Path, object]]:
+    """Return `files` with every PendingPDF compiled, all in parallel (render.pdf.compile_many), in the same order.
+
+    The PDFs are those a one-by-one build gives, byte for byte; if several
+    fail, the error is the earliest one's. `progress(1)` is called per PDF.
+    """
+    from .render.pdf import compile_many
+    pending = [index for index, (_, content) in enumerate(files) if isinstance(content, PendingPDF)]
+    built = compile_many([(files[i][1].tex, files[i][1].lang) for i in pending], progress=progress)
+    result = list(files)
+    for index, pdf in zip(pending, built):
+        result[index] = (files[index][0], pdf)
+    return result
 
 
 def answers_csv(rows: list[dict]) -> str:

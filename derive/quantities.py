@@ -19,7 +19,7 @@ with a reason) are below the registry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import sympy

@@ -5,7 +5,6 @@ Every error names the place it comes from: file, line and field.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
 from dataclasses import dataclass

@@ -300,8 +300,6 @@ def test_digits_reach_the_unit_values():
     assert "= 0.0821670" in values  # ∂E/∂w5 = 0.082167041... to 12 digits
 
 
-@pytest.mark.xfail(strict=True, reason="render_diagram and document_context (derive/render/__init__.py) do not yet "
-                                       "pass digits to layout()")
 def test_digits_reach_the_svg_beside_markdown(tmp_path):
     assert invoke("run", "classic", "--digits", "12", "--unit-values", "-o", tmp_path / "d.md").exit_code == 0
     assert "out 0.593269992107" in " ".join(svg_texts((tmp_path / "d.svg").read_text()))

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 import derive
 from derive.cli import cli
 from derive.render.diagram import layout
-from conftest import ROOT, require_module, require_tool
+from conftest import ROOT, require_module, require_tex, require_tool
+from derive.render.pdf import engine_for, required_files
 from reference_model import Model
 
 EXAMPLES = derive.examples.names()
@@ -77,8 +78,7 @@ def pdf_page_ink(pdf: Path, tmp_path: Path, page: int = 1) -> float:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_every_example_as_pdf(name, lang, tmp_path):
-    require_tool("latexmk")
-    require_tool("xelatex" if lang == "zh" else "pdflatex")
+    require_tex(engine_for(lang), required_files(lang))
     pdf = tmp_path / f"{name}.pdf"
     result = invoke("run", name, "-o", pdf, "--lang", lang)
     assert result.exit_code == 0, result.output
@@ -96,7 +96,7 @@ def test_pdf_without_tex_says_what_to_install(tmp_path, monkeypatch):
 
 
 def test_latex_failure_shows_the_log_and_writes_nothing(tmp_path):
-    require_tool("latexmk")
+    require_tex("pdflatex", ["article.cls"])
     templates = tmp_path / "templates" / "tex"
     templates.mkdir(parents=True)
     (templates / "derivation.tex.j2").write_text("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}\n")
@@ -230,7 +230,7 @@ def test_catalogues_have_the_same_keys_and_fields():
 @pytest.mark.parametrize("format_", ["pdf", "tex", "md", "html"])
 def test_handout_sheet_and_key(format_, tmp_path):
     if format_ == "pdf":
-        require_tool("latexmk")
+        require_tex("pdflatex", required_files("en"))
     result = invoke("handout", "classic", "-f", format_, "-o", tmp_path, "--ask", "delta_h1,w5_new,E")
     assert result.exit_code == 0, result.output
     extension = {"pdf": "pdf", "tex": "tex", "md": "md", "html": "html"}[format_]
@@ -246,7 +246,7 @@ def test_handout_sheet_and_key(format_, tmp_path):
 
 
 def test_handout_key_compiles_in_chinese(tmp_path):
-    require_tool("xelatex")
+    require_tex("xelatex", required_files("zh"))
     assert invoke("handout", "softmax", "-o", tmp_path, "--lang", "zh", "--ask", "delta,update").exit_code == 0
     assert pdf_page_ink(tmp_path / "sheet.pdf", tmp_path) > 0.01
 
@@ -257,15 +257,18 @@ def test_unknown_question_is_bad_input(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_variants_are_reproducible_and_markable(browser, tmp_path):
-    require_tool("latexmk")
+def test_variants_are_reproducible_and_markable(tmp_path):
+    require_tex("pdflatex", required_files("en"))
+    ask = "net,out,delta,gradient,update,E_new"
     first, second = tmp_path / "a", tmp_path / "b"
     for directory in (first, second):
-        result = invoke("handout", "classic", "--variants", 3, "--seed", 7, "-o", directory, "--ask", "net,out,delta,gradient,update,E_new")
+        result = invoke("handout", "classic", "--variants", 3, "--seed", 7, "-o", directory, "--ask", ask)
         assert result.exit_code == 0, result.output
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted(p.name for p in second.iterdir())
-    for name in names:
+    assert {f"{kind}-{index}.{extension}" for kind, extension in (("sheet", "pdf"), ("key", "pdf"), ("network", "yaml"))
+            for index in ("01", "02", "03")} | {"answers.csv", "answers.json"} <= set(names)
+    for name in names:  # the same seed: the same files, byte for byte
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     table = json.loads((first / "answers.json").read_text())
     rows = list(csv.DictReader((first / "answers.csv").open()))
@@ -281,9 +284,23 @@ def test_variants_are_reproducible_and_markable(browser, tmp_path):
         claims = [f"{name} = {value:.10e}" for name, value in row.items() if name != "variant"]
         marked = invoke("check", network, *sum((["--claim", c] for c in claims), []), "--rel-tol", "1e-9")
         assert marked.exit_code == 0, marked.output
-    other = tmp_path / "c"
-    invoke("handout", "classic", "--variants", 3, "--seed", 8, "-o", other, "-f", "md")
-    assert (other / "sheet-01.md").read_text() != (first / "sheet-01.pdf").read_bytes().decode("latin-1")
+    # The same seed gives the same variants in another format too; another seed gives other variants.
+    same, other = tmp_path / "a-md", tmp_path / "c"
+    for directory, seed in ((same, 7), (other, 8)):
+        result = invoke("handout", "classic", "--variants", 3, "--seed", seed, "-o", directory, "-f", "md", "--ask", ask)
+        assert result.exit_code == 0, result.output
+    for index in ("01", "02", "03"):
+        network = f"network-{index}.yaml"
+        assert (same / network).read_bytes() == (first / network).read_bytes(), network
+        assert (other / network).read_text() != (first / network).read_text(), network
+        for kind in ("sheet", "key"):
+            document = f"{kind}-{index}.md"
+            assert (other / document).read_text() != (same / document).read_text(), document
+    assert (same / "answers.csv").read_bytes() == (first / "answers.csv").read_bytes()
+    other_rows = list(csv.DictReader((other / "answers.csv").open()))
+    assert [row["variant"] for row in other_rows] == ["01", "02", "03"]
+    assert all(mine["w5_new"] != theirs["w5_new"] and mine["out_o1"] != theirs["out_o1"]
+               for mine, theirs in zip(rows, other_rows))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -318,14 +335,63 @@ def test_handout_never_overwrites_foreign_files(tmp_path):
 # --- hand-calculation rounding --------------------------------------------------------------------------------
 
 def test_round_steps_rounds_every_intermediate_value():
+    from decimal import ROUND_HALF_UP, Decimal, localcontext
+    import sympy
     rounded = derive.derive(derive.example("classic"), round_steps=4)
-    values = rounded.values
-    out_h1, out_h2 = values[rounded.network.units[0].out], values[rounded.network.units[1].out]
-    assert str(out_h1) == "5933/10000" and str(out_h2) == "5969/10000"
-    # net_o1 is computed from the rounded outs (independently: 0.4·0.5933 + 0.45·0.5969 + 0.6, rounded)
-    assert values[rounded.network.units[2].net] == derive.numbers.round_to(
-        derive.numbers.sympy.Rational("0.4") * out_h1 + derive.numbers.sympy.Rational("0.45") * out_h2
-        + derive.numbers.sympy.Rational("0.6"), 4)
+    # The classic 2-2-2 example by hand, as with a calculator: every value rounded to 4 decimals (half up)
+    # before the next step uses it; f′(net) = σ(net)(1 − σ(net)) at the rounded net; biases not updated.
+    with localcontext() as context:
+        context.prec = 50
+        r = lambda value: value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)  # noqa: E731
+        sigma = lambda net: 1 / (1 + (-net).exp())  # noqa: E731
+        slope = lambda net: sigma(net) * (1 - sigma(net))  # noqa: E731
+        i1, i2, t1, t2, eta = Decimal("0.05"), Decimal("0.10"), Decimal("0.01"), Decimal("0.99"), Decimal("0.5")
+        w = {name: Decimal(value) for name, value in (("w1", "0.15"), ("w2", "0.20"), ("w3", "0.25"), ("w4", "0.30"),
+                                                      ("w5", "0.40"), ("w6", "0.45"), ("w7", "0.50"), ("w8", "0.55"))}
+        b1, b2 = Decimal("0.35"), Decimal("0.60")
+
+        def forward(w):
+            f = {}
+            f["net", "h1"] = r(w["w1"] * i1 + w["w2"] * i2 + b1)
+            f["out", "h1"] = r(sigma(f["net", "h1"]))
+            f["net", "h2"] = r(w["w3"] * i1 + w["w4"] * i2 + b1)
+            f["out", "h2"] = r(sigma(f["net", "h2"]))
+            f["net", "o1"] = r(w["w5"] * f["out", "h1"] + w["w6"] * f["out", "h2"] + b2)
+            f["out", "o1"] = r(sigma(f["net", "o1"]))
+            f["net", "o2"] = r(w["w7"] * f["out", "h1"] + w["w8"] * f["out", "h2"] + b2)
+            f["out", "o2"] = r(sigma(f["net", "o2"]))
+            f["loss_term", "o1"] = r((t1 - f["out", "o1"]) ** 2 / 2)
+            f["loss_term", "o2"] = r((t2 - f["out", "o2"]) ** 2 / 2)
+            f["loss",] = r(f["loss_term", "o1"] + f["loss_term", "o2"])
+            return f
+
+        hand = forward(w)
+        out = lambda unit: hand["out", unit]  # noqa: E731
+        for unit, target in (("o1", t1), ("o2", t2)):
+            hand["dE_dout", unit] = r(out(unit) - target)
+            hand["activation_derivative", unit, unit] = r(slope(hand["net", unit]))
+            hand["delta", unit] = r(hand["dE_dout", unit] * hand["activation_derivative", unit, unit])
+        d = lambda unit: hand["delta", unit]  # noqa: E731
+        for name, unit, source in (("w5", "o1", "h1"), ("w6", "o1", "h2"), ("w7", "o2", "h1"), ("w8", "o2", "h2")):
+            hand["gradient", name] = r(d(unit) * out(source))
+        hand["gradient", "b2"] = r(d("o1") + d("o2"))
+        hand["dE_dout", "h1"] = r(d("o1") * w["w5"] + d("o2") * w["w7"])
+        hand["dE_dout", "h2"] = r(d("o1") * w["w6"] + d("o2") * w["w8"])
+        for unit in ("h1", "h2"):
+            hand["activation_derivative", unit, unit] = r(slope(hand["net", unit]))
+            hand["delta", unit] = r(hand["dE_dout", unit] * hand["activation_derivative", unit, unit])
+        for name, unit, value in (("w1", "h1", i1), ("w2", "h1", i2), ("w3", "h2", i1), ("w4", "h2", i2)):
+            hand["gradient", name] = r(d(unit) * value)
+        hand["gradient", "b1"] = r(d("h1") + d("h2"))
+        new = {name: r(value - eta * hand["gradient", name]) for name, value in w.items()}
+        hand.update({("update", name): value for name, value in new.items()})
+        hand.update({("update", "b1"): b1, ("update", "b2"): b2})
+        hand.update({("after_" + key[0], *key[1:]): value for key, value in forward(new).items()})
+    assert len(hand) == len(rounded.values) - 15  # every computed value (15 are given: inputs, targets, ...)
+    for (kind, *subjects), value in hand.items():
+        assert rounded.value(kind, *subjects) == sympy.Rational(str(value)), (kind, subjects)
+    assert str(rounded.value("out", "h1")) == "5933/10000" and str(rounded.value("out", "h2")) == "5969/10000"
+    assert (hand["loss",], hand["after_loss",]) == (Decimal("0.2984"), Decimal("0.2910"))
     document = rounded.render("md")
     assert "rounded to 4 decimals" in document
     result = invoke("run", "classic", "--round-steps", 4, "--verify")

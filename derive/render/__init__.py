@@ -10,29 +10,23 @@ import json
 import string
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-import latex2mathml.converter
 import markupsafe
-import yaml
 
+from .. import catalogue
+from ..catalogue import languages, template_root  # noqa: F401  (re-exported)
 from ..errors import RenderError
 from ..notation import Notation
+from .html import mathml
+from .options import EDGE_LABELS, Options  # noqa: F401  (EDGE_LABELS re-exported)
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
 from ..functions import O, T, X
 from ..numbers import format_number, to_float
 
 FORMATS = {"md": "md", "tex": "tex", "html": "html", "text": "txt", "json": "json"}
-
-
-def template_root() -> Path:
-    """Return the directory of the built-in templates (inside the installed package, or the source tree)."""
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "pyproject.toml").is_file() and (checkout / "templates" / "i18n").is_dir():
-        return checkout / "templates"
-    return Path(str(resources.files("derive.templates")))
 
 
 @dataclass(frozen=True)
@@ -110,27 +104,10 @@ def columns(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in str(text))
 
 
-def mathml(latex: str, display: bool = False) -> str:
-    """Return LaTeX mathematics as MathML, which browsers lay out without any script or network access."""
-    return latex2mathml.converter.convert(latex, display="block" if display else "inline")
-
-
-def languages(root: Path | None = None) -> list[str]:
-    """Return the languages with a message catalogue (templates/i18n/<lang>.yaml)."""
-    return sorted(p.stem for p in ((root or template_root()) / "i18n").glob("*.yaml"))
-
-
-def _messages(root: Path, lang: str) -> dict[str, str]:
-    path = root / "i18n" / f"{lang}.yaml"
-    if not path.is_file():
-        path = template_root() / "i18n" / f"{lang}.yaml"
-    if not path.is_file():
-        known = sorted(set(languages(root)) | set(languages()))
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(known)}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
+@lru_cache(maxsize=32)
 def _environment(root: Path, format: str) -> jinja2.Environment:
+    """Return the Jinja environment for templates under `root` in `format`: built once, so that each template
+    is compiled once per process (the loader still notices a template file that changed)."""
     loaders = [jinja2.FileSystemLoader(str(root))]
     if root != template_root():
         loaders.append(jinja2.FileSystemLoader(str(template_root())))
@@ -159,32 +136,23 @@ def _backward_groups(derivation) -> list[dict]:
     return groups
 
 
-def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = False, notation: str = "named",
-           lang: str = "en", template_dir: str | Path | None = None, standalone: bool = True,
-           diagram_file: str | None = None, edge_labels: str = "weights", unit_values: bool = False,
-           answers=None, variant: str | None = None) -> str:
+def render(derivation, format: str = "md", options: Options | None = None, *, standalone: bool = True,
+           diagram_file: str | None = None, answers=None, variant: str | None = None, **changes) -> str:
     """Return the document for `derivation` in `format` (md, tex, html, text or json).
 
-    `digits` significant digits are shown (the computation keeps full
-    precision); `exact` writes rational values as fractions; `notation` is
-    'named' or 'index'; `lang` picks the message catalogue (en, zh, ...);
-    `template_dir` replaces the built-in templates (any template it lacks
-    falls back to the built-in one); `standalone` (tex only) gives a complete
-    document rather than a body to include. The network diagram is TikZ in
-    tex, inline SVG in html, and in md a link to `diagram_file` (an SVG file
-    written beside it, see :func:`render_diagram`); its edges carry
-    `edge_labels` (weights, values, gradients, updated, none), its units their
-    net and out with `unit_values`. With `answers` (handout Questions) the
-    document is an answer key: those values are listed first (`variant` names
-    the variant).
+    `options` (an :class:`Options`; keywords such as digits=12 change it)
+    say how it is shown. `standalone` (tex only) gives a complete document
+    rather than a body to include. The network diagram is TikZ in tex, inline
+    SVG in html, and in md a link to `diagram_file` (an SVG file written
+    beside it, see :func:`render_diagram`). With `answers` (handout
+    Questions) the document is an answer key: those values are listed first
+    (`variant` names the variant).
     """
     if format not in FORMATS:
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
-    if not 1 <= digits <= 40:
-        raise RenderError("digits must be between 1 and 40")
-    root = template_directory(template_dir)
-    context = document_context(derivation, root, format, digits=digits, exact=exact, notation=notation, lang=lang,
-                               edge_labels=edge_labels, unit_values=unit_values)
+    options = (options or Options()).but(**changes)
+    root = template_directory(options.template_dir)
+    context = document_context(derivation, root, format, options)
     context.update(standalone=standalone, diagram_file=diagram_file, answers=answers, variant=variant,
                    data=_json_document(derivation, context["w"]) if format == "json" else None)
     return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
@@ -193,55 +161,57 @@ def render(derivation, format: str = "md", *, digits: int = 9, exact: bool = Fal
 SHEET_FORMATS = {"md": "md", "tex": "tex", "html": "html"}
 
 
-def render_sheet(derivation, questions, format: str = "md", *, variant: str | None = None, answer_digits: int = 4,
-                 diagram_file: str | None = None, notation: str = "named", lang: str = "en",
-                 edge_labels: str = "values", template_dir: str | Path | None = None, digits: int = 9) -> str:
-    """Return the exercise sheet asking for `questions` (handout Questions) in `format` (md, tex or html)."""
+def render_sheet(derivation, questions, format: str = "md", options: Options | None = None, *,
+                 variant: str | None = None, answer_digits: int = 4, diagram_file: str | None = None,
+                 **changes) -> str:
+    """Return the exercise sheet asking for `questions` (handout Questions) in `format` (md, tex or html),
+    leaving `options.space` centimetres of working space under each question."""
     if format not in SHEET_FORMATS:
         raise RenderError(f"exercise sheets are written as {', '.join(SHEET_FORMATS)}")
-    root = template_directory(template_dir)
-    context = document_context(derivation, root, format, digits=digits, notation=notation, lang=lang,
-                               edge_labels=edge_labels)
-    context.update(questions=questions, variant=variant, answer_digits=answer_digits, diagram_file=diagram_file)
+    options = (options or Options(edge_labels="values")).but(**changes)
+    root = template_directory(options.template_dir)
+    context = document_context(derivation, root, format, options)
+    context.update(questions=questions, variant=variant, answer_digits=answer_digits, diagram_file=diagram_file,
+                   space=options.space)
     return render_template(root, format, f"{format}/sheet.{SHEET_FORMATS[format]}.j2", context)
 
 
-def document_context(derivation, root: Path, format: str, *, digits: int = 9, exact: bool = False,
-                     notation: str = "named", lang: str = "en", edge_labels: str = "weights",
-                     unit_values: bool = False) -> dict:
+def document_context(derivation, root: Path, format: str, options: Options | None = None) -> dict:
     """Return what every document template of a derivation is given: writer, messages, diagram, ..."""
     from .diagram import layout
-    messages = Messages(root, lang)
-    writer = _Writer(derivation, latex=format != "text", digits=digits, exact=exact, notation=notation)
+    options = options or Options()
+    messages = Messages(root, options.lang)
+    writer = _Writer(derivation, latex=format != "text", digits=options.digits, exact=options.exact,
+                     notation=options.notation)
     network = derivation.network
     drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram
     return {
         "d": derivation,
         "network": network,
         "spec": network.spec,
+        "options": options,
         "w": writer,
         "eq": writer.equation,
         "math": writer.math,
         "number": writer.number,
         "_": messages,
         "phrase": messages.phrase,
-        "lang": lang,
+        "lang": options.lang,
         "backward": _backward_groups(derivation),
-        "notation": notation,
+        "notation": options.notation,
         "zip": zip,
         "local": {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))},
-        "diagram": layout(derivation, writer.notation, edge_labels=edge_labels, unit_values=unit_values)
-        if drawn else None,
+        "diagram": layout(derivation, writer.notation, edge_labels=options.edge_labels,
+                          unit_values=options.unit_values, digits=options.diagram_digits) if drawn else None,
         "marker": "arrow",
     }
 
 
-def render_diagram(derivation, *, notation: str = "named", edge_labels: str = "weights", unit_values: bool = False,
-                   lang: str = "en", template_dir: str | Path | None = None) -> str:
+def render_diagram(derivation, options: Options | None = None, **changes) -> str:
     """Return the network diagram as a standalone SVG file, marked as derive's (see derive.files)."""
-    root = template_directory(template_dir)
-    context = document_context(derivation, root, "svg", notation=notation, lang=lang, edge_labels=edge_labels,
-                               unit_values=unit_values)
+    options = (options or Options()).but(**changes)
+    root = template_directory(options.template_dir)
+    context = document_context(derivation, root, "svg", options)
     from ..files import mark_svg
     return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context))
 
@@ -271,20 +241,14 @@ def template_directory(template_dir: str | Path | None) -> Path:
 _ESCAPES = {"tex": tex_text, "html": lambda text: str(markupsafe.escape(text)), "none": str}
 
 
-class Messages:
-    """The message catalogue of one language, read once.
+class Messages(catalogue.Messages):
+    """The message catalogue of one language (see :mod:`derive.catalogue`), for documents.
 
     Called as _(key, **fields) it returns the message with its fields filled
     in; phrase(key, escape, **fields) escapes the message's prose for
     `escape` (tex, html, none) while its fields, already written in that
     format (mathematics, say), go in as they are.
     """
-
-    def __init__(self, root: Path, lang: str):
-        self.messages = _messages(root, lang)
-
-    def __call__(self, key: str, **fields) -> str:
-        return self.messages[key].format(**fields) if fields else self.messages[key]
 
     def phrase(self, key: str, escape: str, **fields) -> str:
         written = []
@@ -296,11 +260,12 @@ class Messages:
 
 
 def _json_document(derivation, writer: _Writer) -> dict:
-    data = derivation.to_data()
+    from ..export import to_data
+    data = to_data(derivation)
     data["steps"] = [{"section": s.section, "kind": s.kind, "subject": s.subject, "layer": s.layer,
                       "latex": list(writer.equation(s).parts), "notes": list(s.notes), "value": to_float(s.value)}
                      for s in derivation.steps]
     return data
 
 
-__all__ = ["render", "FORMATS", "template_root"]
+__all__ = ["render", "render_sheet", "render_diagram", "Options", "FORMATS", "template_root"]

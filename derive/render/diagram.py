@@ -29,10 +29,10 @@ from functools import cached_property
 
 from ..network import Network
 from ..quantities import QuantitySymbol
+from .options import EDGE_LABELS
 from ..notation import Notation
 from ..numbers import format_number
 
-EDGE_LABELS = ("weights", "values", "gradients", "updated", "none")
 LABEL_LIMIT = (6, 8)       # at most this many layers (inputs included) and units per layer carry labels
 EDGE_LABEL_LIMIT = 9       # arrows between two layers that may carry labels; denser layers show names only
 COLUMN = 3.6               # cm between layers, at least (wider when the labels are long)
