@@ -6,6 +6,7 @@ use for ReLU), written as cases rather than as a Heaviside function.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy
@@ -45,9 +46,8 @@ def derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.E
     return within(SEARCH_CALLS, lambda: _derivative_in_output(formula, variable), None)
 
 
-_POINTS = ("-2.3", "-0.7", "0.4", "1.9", "1.3", "-1.6", "0.9")  # where f and f' are compared (never a jump at 0)
+_POINTS = (-2.3, -0.7, 0.4, 1.9, 1.3, -1.6, 0.9)  # where f and f' are compared (never a jump at 0)
 _MAX_DEGREE = 3
-_DIGITS = 50
 
 
 def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
@@ -56,11 +56,13 @@ def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.
         return None
     written = derivative.subs(formula, _Y)
     if not written.has(variable) and written.is_polynomial(_Y) and written.has(_Y):
+        # SymPy wrote f' in f itself (tanh' = 1 − tanh²); subs matches algebraically, so check it.
         candidate = sympy.expand(written)
+        if not _agrees(candidate.xreplace({_Y: formula}), derivative, variable):
+            return None
     else:
-        candidate = _polynomial_in(formula, derivative, variable)
-    if candidate is None or not candidate.has(_Y) or not _agrees(candidate.xreplace({_Y: formula}), derivative,
-                                                                 variable):
+        candidate = _polynomial_in(formula, derivative, variable)  # proved exactly, or None
+    if candidate is None or not candidate.has(_Y):
         return None
     return _shortest(candidate)
 
@@ -68,32 +70,50 @@ def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.
 def _polynomial_in(formula: sympy.Expr, derivative: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
     """Return the polynomial p of lowest degree (at most _MAX_DEGREE) with derivative = p(formula), or None.
 
-    The coefficients are solved for from the values of f and f' at the first
-    degree + 1 points and read as rationals; p is kept only when it matches
-    at the other points and SymPy proves the identity: f' − p(f) cancels to 0.
+    The coefficients are solved for from f and f' (as floats) at the first
+    degree + 1 points and read as simple rationals; p is kept only when it
+    matches at the other points and SymPy proves the identity exactly: f' − p(f)
+    cancels to 0.
     """
-    samples = []
-    for point in _POINTS:
-        at = {variable: sympy.Rational(point)}
-        f, slope = formula.xreplace(at).evalf(_DIGITS), derivative.xreplace(at).evalf(_DIGITS)
-        if not (f.is_Float or f.is_Integer) or not (slope.is_Float or slope.is_Integer):
-            return None
-        samples.append((f, slope))
+    from .program import compile_program
+    from .numbers import EvaluationError
+    f, slope = sympy.Symbol("f", real=True), sympy.Symbol("slope", real=True)
+    try:
+        compiled = compile_program([(f, formula), (slope, derivative)])
+        samples = [(row[f], row[slope]) for row in (compiled({variable: float(point)}) for point in _POINTS)]
+    except (EvaluationError, ValueError, TypeError):
+        return None
     for degree in range(1, _MAX_DEGREE + 1):
-        rows = samples[:degree + 1]
-        try:
-            solution = sympy.Matrix([[f ** k for k in range(degree + 1)] for f, _ in rows]).LUsolve(
-                sympy.Matrix([slope for _, slope in rows]))
-        except (ValueError, ZeroDivisionError):
+        coefficients = _solve([[value ** k for k in range(degree + 1)] for value, _ in samples[:degree + 1]],
+                              [s for _, s in samples[:degree + 1]])
+        if coefficients is None:
             continue
-        coefficients = [sympy.Rational(str(c.evalf(_DIGITS - 15))).limit_denominator(10 ** 6) for c in solution]
-        polynomial = sympy.Add(*[c * _Y ** k for k, c in enumerate(coefficients)])
-        # The other points first (cheap), then the proof.
-        if all(abs(polynomial.xreplace({_Y: f}) - slope) <= sympy.Float("1e-30") * (1 + abs(slope))
-               for f, slope in samples[degree + 1:]) \
-                and sympy.cancel(derivative - polynomial.xreplace({_Y: formula})) == 0:
+        rationals = [sympy.Rational(Fraction(c).limit_denominator(1000)) for c in coefficients]
+        fitted = lambda value: sum(float(c) * value ** k for k, c in enumerate(rationals))  # noqa: E731
+        if any(abs(fitted(value) - s) > 1e-9 * (1 + abs(s)) for value, s in samples):
+            continue
+        polynomial = sympy.Add(*[c * _Y ** k for k, c in enumerate(rationals)])
+        if sympy.cancel(derivative - polynomial.xreplace({_Y: formula})) == 0:
             return polynomial
     return None
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None:
+    """Return x with matrix·x = vector (Gaussian elimination with partial pivoting), or None when singular."""
+    n = len(vector)
+    rows = [row[:] + [value] for row, value in zip(matrix, vector)]
+    for column in range(n):
+        pivot = max(range(column, n), key=lambda r: abs(rows[r][column]))
+        if abs(rows[pivot][column]) < 1e-12:
+            return None
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        for r in range(column + 1, n):
+            factor = rows[r][column] / rows[column][column]
+            rows[r] = [a - factor * b for a, b in zip(rows[r], rows[column])]
+    solution = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        solution[r] = (rows[r][n] - sum(rows[r][c] * solution[c] for c in range(r + 1, n))) / rows[r][r]
+    return solution
 
 
 def _factor(expression: sympy.Expr) -> sympy.Expr:

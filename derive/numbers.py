@@ -76,12 +76,13 @@ def format_number(value: sympy.Expr, digits: int = 9, exact: bool = False) -> st
 
     Very large or small magnitudes use e-notation ("4.2e-7"); with `exact`, a
     rational value is written as a fraction ("-3/40"). Noise far below the
-    working precision is written as 0, never as -5.55e-17.
+    working precision (in a computed, inexact value) is written as 0, never as
+    -5.55e-17.
     """
     if exact and value.is_Rational:
         return str(value.p) if value.q == 1 else f"{value.p}/{value.q}"
     number = to_decimal(value)
-    if abs(number) < _NEGLIGIBLE:
+    if abs(number) < _NEGLIGIBLE and not value.is_Rational:  # an exact value is never noise
         return "0"
     with localcontext() as context:
         context.prec = digits

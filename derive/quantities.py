@@ -97,7 +97,7 @@ ERROR = _declare("dE_dout", ("unit",), r"\frac{\partial E}{\partial \mathrm{out}
                  claim="dE/dout_<0>", section="backward", what="∂E/∂out")
 SLOPE = _declare("activation_derivative", ("unit", "unit"),
                  r"\frac{\partial \mathrm{out}_{<0>}}{\partial \mathrm{net}_{<1>}}", "∂out_<0>/∂net_<1>",
-                 claim="dout_<0>/dnet_<1>", section="backward", what="∂out/∂net")
+                 claim="∂out_<0>/∂net_<1>", section="backward", what="∂out/∂net")
 DELTA = _declare("delta", ("unit",), r"\delta_{<0>}", "δ_<0>", claim="delta_<0>", words=("delta",),
                  section="backward", what="the δ", ask="delta")
 LOCAL = _declare("dnet_dparam", ("unit", "param"), r"\frac{\partial \mathrm{net}_{<0>}}{\partial <1>}",

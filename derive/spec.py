@@ -36,6 +36,7 @@ _DECIMAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 # The tags YAML gives plain and quoted scalars by itself; any other tag was written by hand (!foo, !!binary).
 _IMPLICIT_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _CONTAINER_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_NUMBER_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "str")}
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
 
 
@@ -106,7 +107,10 @@ class _Reader:
         return SpecError(message, self.where(node, field))
 
     def untagged(self, node, field) -> None:
-        if node.tag not in _IMPLICIT_TAGS | _CONTAINER_TAGS:
+        """Refuse a node with a tag written by hand (!foo, !!binary, and !!int or !!str too)."""
+        mark = node.start_mark
+        written = mark.buffer is not None and mark.buffer[mark.pointer:mark.pointer + 1] == "!"
+        if written or node.tag not in _IMPLICIT_TAGS | _CONTAINER_TAGS:
             raise self.fail(f"YAML tags such as {node.tag[:40]!r} are not supported", node, field)
 
     def mapping(self, node, field, allowed=None, extensions: bool = False) -> dict[str, yaml.Node]:
@@ -174,9 +178,12 @@ class _Reader:
 
     def number(self, node, field) -> sympy.Rational:
         """Return a number exactly as written (0.1 is 1/10), within the bounds of MAX_* above."""
-        if not isinstance(node, yaml.ScalarNode) or node.tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        # A number is a plain (unquoted) scalar; YAML 1.1 types 1e-3 as text, so the text decides, not YAML's type.
+        plain = isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in _NUMBER_TAGS
+        if not plain or (node.tag == "tag:yaml.org,2002:str" and not _DECIMAL.match(node.value)):
             found = one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "a list or mapping"
             raise self.fail(f"expected a number, found {found!r}", node, field)
+        self.untagged(node, field)
         text = node.value
         if len(text) > MAX_NUMBER_CHARACTERS:
             raise self.fail(f"a number of {len(text)} characters: at most {MAX_NUMBER_CHARACTERS} are allowed",

@@ -7,6 +7,7 @@ the format lays them out.
 from __future__ import annotations
 
 import json
+import os
 import string
 import unicodedata
 from dataclasses import dataclass
@@ -104,6 +105,27 @@ def columns(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in str(text))
 
 
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Return the cache of compiled templates: compiling them is most of the cost of rendering in a new process.
+
+    It lives in $XDG_CACHE_HOME/derive (default ~/.cache/derive), one directory per version of derive.
+    Entries are keyed by each template's source, written atomically and checked when read, so a document
+    is the same byte for byte with or without them. DERIVE_NO_CACHE=1, or a cache directory that cannot
+    be created, turns it off.
+    """
+    if os.environ.get("DERIVE_NO_CACHE"):
+        return None
+    from .. import __version__
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(home) / "derive" / f"templates-{__version__}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory))
+
+
 @lru_cache(maxsize=32)
 def _environment(root: Path, format: str) -> jinja2.Environment:
     """Return the Jinja environment for templates under `root` in `format`: built once, so that each template
@@ -116,7 +138,7 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
         if format == "tex" else {}
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                                     autoescape=False, **options)
+                                     autoescape=False, bytecode_cache=_bytecode_cache(), **options)
     environment.filters["tex_text"] = tex_text
     environment.filters["ord"] = ord
     environment.filters["columns"] = columns

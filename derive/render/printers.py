@@ -100,6 +100,13 @@ class MathLatexPrinter(LatexPrinter):
             return super()._print_ExpBase(expr, exp)
         return self._do_exponent(rf"\exp\left({self._print(expr.args[0])}\right)", exp)
 
+    def _print(self, expr, **kwargs):
+        # Euler's number prints itself as e (its own _latex method comes before any _print_ method): where the
+        # network names something e, write it exp(1).
+        if expr is sympy.E and not self.our.notation.writes_exp_as_e():
+            return self._do_exponent(r"\exp\left(1\right)", kwargs.get("exp"))
+        return super()._print(expr, **kwargs)
+
 
 def _unevaluated(product) -> bool:
     """Return True for a product with no number factor (flattening it keeps its value and its signs)."""
@@ -141,6 +148,10 @@ class MathTextPrinter(StrPrinter):
 
     def _print_Float(self, expr):
         return text_number(format_number(expr, self.our.digits))
+
+    def _print_Exp1(self, expr):
+        # Euler's number: SymPy writes E, which is the loss here.
+        return "e" if self.our.notation.writes_exp_as_e() else "exp(1)"
 
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
