@@ -190,13 +190,19 @@ def target_problem(loss: Loss, targets, output_activation: Activation) -> str | 
     """Return what is wrong with `targets` for `loss` (a target outside [0, 1], a sum that is not 1), or None."""
     if loss.targets is None:
         return None
-    outside = [str(target) for target in targets if not 0 <= target <= 1]
+    outside = [_decimal(target) for target in targets if not 0 <= target <= 1]
     if outside:
         return f"{loss.name} needs targets between 0 and 1; found {', '.join(outside)}"
     if loss.targets == "distribution" and output_activation.layer_wise and sum(targets) != 1:
         return (f"{loss.name} over a {output_activation.name} layer needs targets that sum to 1; "
-                f"they sum to {sum(targets)}")
+                f"they sum to {_decimal(sum(targets))}")
     return None
+
+
+def _decimal(value: sympy.Rational) -> str:
+    """Return a number from a spec as it would be written there: 0.5, not 1/2."""
+    from .numbers import format_number
+    return format_number(value, 30)
 
 
 def softmax(nets: list[sympy.Expr]) -> list[sympy.Expr]:

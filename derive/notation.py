@@ -12,7 +12,7 @@ from functools import cached_property
 import sympy
 
 from .network import Network
-from .quantities import STYLES, QuantitySymbol
+from .quantities import KINDS, STYLES, QuantitySymbol
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η",
@@ -88,6 +88,17 @@ class Notation:
                 return f"{base}_{{{joined}}}"
             return f"{base}_{''.join(indices) if all(len(i) == 1 for i in indices) else ','.join(indices)}"
         return latex_name(name) if latex else text_name(name)
+
+    def unit(self, name: str, latex: bool = True) -> str:
+        """Return how this style labels a unit or input: its name (h1) or, in index notation, its number (3)."""
+        return self._unit(name, latex)
+
+    def generic(self, kind: str, *letters: str, latex: bool = True) -> str:
+        """Return a kind of quantity written for index letters rather than units: out_k, t_k, δ_j, w_{kj}."""
+        written = KINDS[kind].written(self.style, latex)
+        for position, letter in enumerate(letters):
+            written = written.replace(f"<{position}>", letter)
+        return written
 
     def index_parameters(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Return parameter name -> (w or b, unit numbers) for parameters used in exactly one place."""

@@ -373,7 +373,9 @@ def test_definitions_in_the_given_block_do_not_use_the_networks_names(name, fmt,
     for variable in variables:
         assert variable not in names, (variable, block)
     # The loss is written in two letters standing for out_k and target_k; neither may be a name of the network.
-    letters = re.findall(r"(\w) = \\?(?:mathrm\{)?out\}?_k", block) + re.findall(r"(\w) = \\?(?:mathrm\{)?target\}?_k", block)
+    # (in index notation target_k is t_k).
+    letters = (re.findall(r"(\w) = \\?(?:mathrm\{)?out\}?_\{?k\}?", block)
+               + re.findall(r"(\w) = \\?(?:mathrm\{)?(?:target|t)\}?_\{?k\}?", block))
     assert len(letters) == 2, block
     for letter in letters:
         assert letter not in names, (letter, block)

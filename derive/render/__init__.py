@@ -223,6 +223,12 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
         "notation": options.notation,
         "zip": zip,
         "local": {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))},
+        # Sentences and labels that depend on the options and the network, decided once for every format.
+        "intro": messages("intro_exact" if options.exact else "intro", digits=options.digits),
+        "bias_note": None if not any(p.is_bias for p in network.parameters) else
+        messages("updating_biases" if network.spec.update_biases else "not_updating_biases"),
+        "unit_labels": lambda layer: ", ".join(writer.notation.unit(unit.name, latex=False) for unit in layer.units),
+        "generic": lambda kind, *letters: writer.notation.generic(kind, *letters, latex=format != "text"),
         "diagram": layout(derivation, writer.notation, edge_labels=options.edge_labels,
                           unit_values=options.unit_values, digits=options.diagram_digits) if drawn else None,
         "marker": "arrow",
