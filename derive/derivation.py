@@ -13,7 +13,7 @@ from typing import Mapping
 import sympy
 
 from . import calculus, verify
-from .functions import UpdateRule, X, shown, update_rule
+from .functions import GENERIC, Summed, UpdateRule, X, shown, update_rule
 from .network import Layer, Network, Parameter, Unit
 from .quantities import QuantitySymbol
 from .numbers import PRECISION, evaluate, round_to
@@ -317,6 +317,35 @@ class _Deriver:
         network = self.network
         return ({u.net for u in network.units} | {u.out for u in network.units}
                 | set(network.loss_terms) | {network.loss})
+
+
+def general_rules(taken: set[str] = frozenset()) -> dict[str, tuple[sympy.Expr, ...]]:
+    """Return the δ recursion in general, as (lhs, form, ...) chains for the documents.
+
+    For a hidden unit j feeding units k, and a weight w_ji from unit (or input) i
+    into j: δ_j = ∂E/∂out_j ∂out_j/∂net_j = (Σ_k δ_k ∂net_k/∂out_j) f'(net_j), and
+    ∂E/∂w_ji = δ_j ∂net_j/∂w_ji, with SymPy taking the local derivatives of
+    net_k = … + w_kj out_j + … and net_j = … + w_ji out_i + …, as in every step.
+    The index letters avoid the names in `taken` (a network's own names).
+    """
+    i, j, k = index_letters(taken)
+    out_i, out_j, net_j = QuantitySymbol("out", i), QuantitySymbol("out", j), QuantitySymbol("net", j)
+    w_kj, w_ji = QuantitySymbol("param", f"w_{k}{j}"), QuantitySymbol("param", f"w_{j}{i}")
+    into_k = calculus.differentiate(w_kj * out_j, out_j)           # ∂net_k/∂out_j
+    into_j = calculus.differentiate(w_ji * out_i, w_ji)           # ∂net_j/∂w_ji
+    slope = shown(GENERIC, prime=True)(net_j)
+    delta_j, delta_k = QuantitySymbol("delta", j), QuantitySymbol("delta", k)
+    error = Summed(sympy.Symbol(k), _product(delta_k, into_k))
+    return {
+        "delta": (delta_j, _product(QuantitySymbol("dE_dout", j), QuantitySymbol("activation_derivative", j, j)),
+                  _product(error, slope)),
+        "gradient": (QuantitySymbol("gradient", w_ji.subjects[0]), _product(delta_j, into_j)),
+    }
+
+
+def index_letters(taken) -> tuple[str, str, str]:
+    """Return the index letters i, j, k of general formulas, skipping any the network uses as a name."""
+    return tuple([letter for letter in ("i", "j", "k", "l", "m", "n", "p", "q") if letter not in taken][:3])
 
 
 def _units_in_order(pairs: list[tuple[Unit, sympy.Expr]]) -> list[Unit]:

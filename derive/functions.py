@@ -133,6 +133,19 @@ def _applied(activation: Activation, prime: bool, argument: sympy.Expr) -> Shown
     return shown(activation, prime)(argument)
 
 
+class Summed(sympy.Function):
+    """Σ_k body, kept as written: Summed(k, body), for general formulas over an index (δ_j = (Σ_k δ_k w_kj) f'(net_j)).
+
+    Printers write it as a sum over its index (``_print_Summed``), parenthesised in a product as a sum is.
+    """
+
+    nargs = 2
+    precedence = 40  # sympy.printing.precedence.PRECEDENCE["Add"]
+
+
+GENERIC = Activation("f", None, "f", "f")  # "the activation" in general formulas: f, f'
+
+
 @dataclass(frozen=True)
 class Loss:
     """A loss: `term` in O and T for one output unit, combined by `reduction` ('sum' or 'mean')."""

@@ -71,7 +71,7 @@ class Notation:
 
     # subjects -------------------------------------------------------------
     def _unit(self, name: str, latex: bool) -> str:
-        if self.style == "index":
+        if self.style == "index" and name in self._numbers:  # (not for the index letters of general formulas)
             return str(self._numbers[name])
         return name.replace("_", r"\_") if latex else name
 

@@ -78,3 +78,13 @@ def test_compiled_code_holds_no_name_a_user_typed(tmp_path):
                  if token.type == tokenize.NAME}
         assert names and all(_ALLOWED.fullmatch(name) for name in names), names - {
             n for n in names if _ALLOWED.fullmatch(n)}
+
+
+def test_no_formula_is_written_by_hand_in_the_templates():
+    """Every formula in the documents comes from SymPy objects (the δ rule, the loss as a sum included):
+    the templates hold no mathematics of their own beyond the preamble's Unicode-to-LaTeX table."""
+    for path, text in _sources().items():
+        if "templates" not in path.parts or path.suffix not in (".j2",) or path.name == "preamble.tex.j2":
+            continue
+        for pattern in (r"\\\\?sum", r"\\\\?partial", r"\\\\?delta", r"\\\\?frac", "Σ", "∂", "δ", r"\bw_\{?kj"):
+            assert not re.search(pattern, text), (path, pattern)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+import sympy
 import markupsafe
 
 from .. import catalogue
@@ -24,7 +25,8 @@ from ..notation import Notation
 from .html import mathml
 from .options import EDGE_LABELS, Options  # noqa: F401  (EDGE_LABELS re-exported)
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
-from ..functions import O, T, X
+from ..functions import O, Summed, T, X
+from ..derivation import general_rules, index_letters
 from ..numbers import format_number, to_float
 
 FORMATS = {"md": "md", "tex": "tex", "html": "html", "text": "txt", "json": "json"}
@@ -207,6 +209,7 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
                      notation=options.notation)
     network = derivation.network
     drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram
+    k = index_letters(writer.notation.names())[2]  # the index of the output units in general formulas
     return {
         "d": derivation,
         "network": network,
@@ -227,8 +230,14 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
         "intro": messages("intro_exact" if options.exact else "intro", digits=options.digits),
         "bias_note": None if not any(p.is_bias for p in network.parameters) else
         messages("updating_biases" if network.spec.update_biases else "not_updating_biases"),
+        # E as the sum of the loss's term over the output units k, and the δ recursion in general
+        # (derive.derivation.general_rules), each chain written as its parts.
+        "loss_rule": [writer.math(network.loss), writer.math(Summed(sympy.Symbol(k), network.spec.loss.term))],
+        "rules": {name: [writer.math(part) for part in chain]
+                  for name, chain in general_rules(writer.notation.names()).items()},
         "unit_labels": lambda layer: ", ".join(writer.notation.unit(unit.name, latex=False) for unit in layer.units),
         "generic": lambda kind, *letters: writer.notation.generic(kind, *letters, latex=format != "text"),
+        "k": k,
         "diagram": layout(derivation, writer.notation, edge_labels=options.edge_labels,
                           unit_values=options.unit_values, digits=options.diagram_digits) if drawn else None,
         "marker": "arrow",

@@ -92,6 +92,10 @@ class MathLatexPrinter(LatexPrinter):
         body = rf"{self.our.function_name(expr, latex=True)}\left({self._print(expr.args[0])}\right)"
         return body if exp is None else rf"{body}^{{{exp}}}"
 
+    def _print_Summed(self, expr, exp=None):
+        index, body = expr.args
+        return rf"\sum_{{{self._print(index)}}} {self._print(body)}"
+
     def _print_Float(self, expr):
         return latex_number(format_number(expr, self.our.digits))
 
@@ -134,6 +138,10 @@ class MathTextPrinter(StrPrinter):
 
     def _print_ShownBase(self, expr):
         return f"{self.our.function_name(expr, latex=False)}({self._print(expr.args[0])})"
+
+    def _print_Summed(self, expr):
+        index, body = expr.args
+        return f"Σ_{self._print(index)} {self._print(body)}"
 
     def _print_Mul(self, expr):
         # A product written unevaluated may hold products: print it flat, a·b·c, not a·(b·c).
