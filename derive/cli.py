@@ -16,7 +16,7 @@ from .derivation import derive as derive_network
 from .errors import DeriveError, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
-from .render import FORMATS, languages, render, render_diagram
+from .render import FORMATS, formats, languages, render, render_diagram
 from .render.options import EDGE_LABELS, Options
 from .render.pdf import compile_document
 from .render.report import REPORT_FORMATS
@@ -102,8 +102,9 @@ def document_settings(digits, exact, notation, lang, diagram_labels, unit_values
 
 @cli.command()
 @click.argument("spec", required=False)
-@click.option("-f", "--format", "format_", type=click.Choice(RUN_FORMATS), default=None,
-              help="Output format (default: from the -o extension, else md). pdf needs -o.")
+@click.option("-f", "--format", "format_", default=None, metavar="FORMAT",
+              help=f"Output format: {', '.join(RUN_FORMATS)}, or one --template-dir adds (default: from the -o "
+                   "extension, else md). pdf needs -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically; '-' is standard output) instead of standard output; "
                    "with md, the diagram goes to an .svg file beside it.")
@@ -120,6 +121,9 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = EXTENSIONS.get(output.suffix.lower(), "md") if output else "md"
+    known = [*formats(template_dir if template_dir and template_dir.is_dir() else None), "pdf"]
+    if format_ not in known:
+        raise InputError(f"unknown format {format_!r}; use one of {', '.join(known)}")
     if format_ == "pdf" and output is None:
         raise InputError("PDF output needs -o FILE.pdf")
     if verify and round_steps is not None:

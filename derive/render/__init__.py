@@ -172,14 +172,29 @@ def render(derivation, format: str = "md", options: Options | None = None, *, st
     Questions) the document is an answer key: those values are listed first
     (`variant` names the variant).
     """
-    if format not in FORMATS:
-        raise RenderError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     options = (options or Options()).but(**changes)
     root = template_directory(options.template_dir)
+    known = formats(root)
+    if format not in known:
+        raise RenderError(f"unknown format {format!r}; use one of {', '.join(known)}")
     context = document_context(derivation, root, format, options)
     context.update(standalone=standalone, diagram_file=diagram_file, answers=answers, variant=variant,
                    data=_json_document(derivation, context["w"]) if format == "json" else None)
-    return render_template(root, format, f"{format}/derivation.{FORMATS[format]}.j2", context)
+    return render_template(root, format, f"{format}/derivation.{known[format]}.j2", context)
+
+
+def formats(root: Path | None = None) -> dict[str, str]:
+    """Return format -> file extension: the built-in formats, and each one a template directory adds.
+
+    A format is a directory of templates: `<root>/<format>/derivation.<extension>.j2` makes `format`
+    available (derive run -f FORMAT --template-dir ROOT), fed the same context as the built-in ones.
+    """
+    known = dict(FORMATS)
+    for template in sorted((root or template_root()).glob("*/derivation.*.j2")):
+        parts = template.name.split(".")
+        if len(parts) == 3 and template.parent.name.isidentifier():
+            known.setdefault(template.parent.name, parts[1])
+    return known
 
 
 SHEET_FORMATS = {"md": "md", "tex": "tex", "html": "html"}

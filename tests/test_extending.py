@@ -1,0 +1,65 @@
+"""Extending derive without touching it: a language is one catalogue file, a format one template directory.
+
+Both are added here from a temporary directory, as a user would with --template-dir."""
+import re
+
+import yaml
+from click.testing import CliRunner
+
+from conftest import ROOT
+from derive.cli import cli
+
+ENGLISH = yaml.safe_load((ROOT / "templates" / "i18n" / "en.yaml").read_text(encoding="utf-8"))
+
+# A reStructuredText emitter: the same context every built-in format gets (steps written out by `eq`).
+RST = """{{ (spec.title or _("default_title")) }}
+{{ "=" * 40 }}
+
+{{ intro }}
+
+{% for step in d.steps %}
+.. math:: {{ eq(step).parts|join(" = ") }}
+{% endfor %}
+"""
+
+
+def invoke(*arguments):
+    return CliRunner().invoke(cli, [str(a) for a in arguments])
+
+
+def made_up_language(directory):
+    """Write a catalogue 'xx' whose every message is a marker (with the message's fields, so formatting works)."""
+    def marked(key, value):
+        fields = "".join(f" {{{name}}}" for name in re.findall(r"\{(\w+)\}", value))
+        return f"⟦{key}⟧{fields}"
+    (directory / "i18n").mkdir(parents=True, exist_ok=True)
+    catalogue = {key: marked(key, value) for key, value in ENGLISH.items()}
+    (directory / "i18n" / "xx.yaml").write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+
+
+def english_sentences(document: str) -> list[str]:
+    """Return the catalogue's English sentences (of four words or more) found in `document`."""
+    sentences = [value for value in ENGLISH.values() if len(re.findall(r"[A-Za-z]{2,}", value)) >= 4]
+    plain = {re.split(r"\{", value)[0].strip() for value in sentences}
+    return [sentence for sentence in plain if len(sentence) > 12 and sentence in document]
+
+
+def test_a_made_up_language_leaves_no_english_in_any_document(tmp_path):
+    made_up_language(tmp_path)
+    for fmt in ("md", "text", "tex", "html", "json"):
+        result = invoke("run", "classic", "-f", fmt, "--lang", "xx", "--template-dir", tmp_path)
+        assert result.exit_code == 0, result.output
+        assert fmt == "json" or "⟦intro⟧" in result.output, fmt  # JSON holds data, no prose
+        assert english_sentences(result.output) == [], fmt
+    english = invoke("run", "classic", "-f", "md").output
+    assert english_sentences(english)  # the check finds English where there is some
+
+
+def test_an_emitter_from_a_template_directory_is_a_new_format(tmp_path):
+    (tmp_path / "rst").mkdir()
+    (tmp_path / "rst" / "derivation.rst.j2").write_text(RST, encoding="utf-8")
+    result = invoke("run", "classic", "-f", "rst", "--template-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.count(".. math::") > 40
+    assert r"\delta_{o1}" in result.output and "0.138498562" in result.output
+    assert invoke("run", "classic", "-f", "rst").exit_code == 2  # not a format without that directory
