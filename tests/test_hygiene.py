@@ -88,3 +88,38 @@ def test_no_formula_is_written_by_hand_in_the_templates():
             continue
         for pattern in (r"\\\\?sum", r"\\\\?partial", r"\\\\?delta", r"\\\\?frac", "Σ", "∂", "δ", r"\bw_\{?kj"):
             assert not re.search(pattern, text), (path, pattern)
+
+
+ENGINE = ("spec", "network", "derivation", "calculus", "program", "quantities", "functions", "formula", "numbers",
+          "verify", "budget", "errors")
+VIEWS = ("render", "export", "handout", "notation", "api", "cli", "files")
+
+
+def _imports(path):
+    """Return the derive modules a module imports (at any depth, lazily inside functions too)."""
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = path.parent.relative_to(ROOT).parts  # ('derive',) or ('derive', 'check')
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = [*base, *(node.module.split(".") if node.module else [])]
+            names = [target + [alias.name] for alias in node.names] if not node.module else [target]
+            found.update(".".join(name[1:]) for name in names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.removeprefix("derive.") for alias in node.names if alias.name.startswith("derive"))
+    return found
+
+
+def test_dependencies_run_one_way():
+    """The engine imports no view and not the checker; the checker imports no document code."""
+    for name in ENGINE:
+        imported = _imports(ROOT / "derive" / f"{name}.py")
+        wrong = {m for m in imported if m.split(".")[0] in VIEWS + ("check",)}
+        assert not wrong, (name, wrong)
+    for path in (ROOT / "derive" / "check").glob("*.py"):
+        imported = _imports(path)
+        wrong = {m for m in imported if m.split(".")[0] in VIEWS}
+        assert not wrong, (path.name, wrong)
+    assert "render" in _imports(ROOT / "derive" / "api.py")  # the check sees lazy imports
