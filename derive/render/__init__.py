@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import string
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,7 +51,11 @@ class Equation:
 
 
 class _Writer:
-    """Writes the steps of one derivation in one format (LaTeX for md/tex, Unicode for text)."""
+    """Writes the steps of one derivation in LaTeX (md, tex, html, json) or Unicode text, each expression once.
+
+    Writers are shared (see :func:`_writer`): the four LaTeX formats of one derivation print each
+    expression once between them.
+    """
 
     def __init__(self, derivation, latex: bool, digits: int, exact: bool, notation: str):
         self.derivation = derivation
@@ -59,21 +64,53 @@ class _Writer:
         printer = MathLatexPrinter if latex else MathTextPrinter
         self.symbolic = printer(self.notation, digits=digits, exact=exact)
         self.numeric = printer(self.notation, derivation.values, digits=digits, exact=exact)
+        self._written: dict = {}
+        self._lock = threading.Lock()
 
     def math(self, expression) -> str:
-        return self.symbolic.doprint(expression)
+        key = ("math", expression)
+        if key not in self._written:
+            with self._lock:  # SymPy's printers keep state while printing
+                self._written[key] = self.symbolic.doprint(expression)
+        return self._written[key]
 
     def number(self, value) -> str:
         text = format_number(value, self.digits, self.exact)
         return latex_number(text) if self.latex else text_number(text)
 
     def equation(self, step) -> Equation:
+        key = ("step", step)
+        if key in self._written:
+            return self._written[key]
         parts = [self.math(step.lhs)] + [self.math(form) for form in step.forms]
         if step.numbers is not None:
-            parts.append(self.numeric.doprint(step.numbers))
+            with self._lock:
+                parts.append(self.numeric.doprint(step.numbers))
         parts.append(self.number(step.value))
         unique = [part for index, part in enumerate(parts) if index == 0 or part != parts[index - 1]]
-        return Equation(step, tuple(unique), step.notes)
+        self._written[key] = Equation(step, tuple(unique), step.notes)
+        return self._written[key]
+
+
+_WRITERS: dict[tuple, tuple[object, _Writer]] = {}
+_WRITERS_KEPT = 8
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(derivation, latex: bool, digits: int, exact: bool, notation: str) -> _Writer:
+    """Return the writer of `derivation` for these settings, shared by the documents rendered from it.
+
+    The few most recent are kept (with their derivation, so that its id is not reused while kept).
+    """
+    key = (id(derivation), latex, digits, exact, notation)
+    with _WRITERS_LOCK:
+        kept = _WRITERS.get(key)
+        if kept is None or kept[0] is not derivation:
+            kept = (derivation, _Writer(derivation, latex, digits, exact, notation))
+            _WRITERS[key] = kept
+            while len(_WRITERS) > _WRITERS_KEPT:
+                del _WRITERS[next(iter(_WRITERS))]
+        return kept[1]
 
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -220,7 +257,7 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
     from .diagram import layout
     options = options or Options()
     messages = Messages(root, options.lang)
-    writer = _Writer(derivation, latex=format != "text", digits=options.digits, exact=options.exact,
+    writer = _writer(derivation, latex=format != "text", digits=options.digits, exact=options.exact,
                      notation=options.notation)
     network = derivation.network
     drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from functools import lru_cache
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 
@@ -58,10 +59,20 @@ def mathml(latex: str | Sequence[str], display: bool = False) -> str:
     is escaped.
     """
     if isinstance(latex, str):
-        element = _tidy(_converter().convert_to_element(latex, display="block" if display else "inline"))
-    else:
-        element = chain(list(latex))
+        return _formula(latex, bool(display))
+    return _chain(tuple(latex))
+
+
+@lru_cache(maxsize=4096)
+def _formula(latex: str, display: bool) -> str:
+    """Return one formula as MathML (a pure function of its LaTeX: the same name or number is converted once)."""
+    element = _tidy(_converter().convert_to_element(latex, display="block" if display else "inline"))
     return tostring(element, encoding="unicode")
+
+
+@lru_cache(maxsize=1024)
+def _chain(parts: tuple[str, ...]) -> str:
+    return tostring(chain(list(parts)), encoding="unicode")
 
 
 def chain(parts: list[str]) -> Element:
