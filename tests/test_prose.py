@@ -61,3 +61,15 @@ def test_chinese_name_line_uses_a_full_width_colon(tmp_path):
     assert run("handout", "classic", "-f", "md", "-o", tmp_path, "--lang", "zh").exit_code == 0
     sheet = (tmp_path / "sheet.md").read_text()
     assert "姓名：" in sheet and "姓名:" not in sheet
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_every_sheet_leaves_the_room_asked_for(fmt, tmp_path):
+    for space, directory in ((3, tmp_path / "room"), (0, tmp_path / "none")):
+        result = run("handout", "classic", "-f", fmt, "-o", directory, "--ask", "delta_h1,w5_new", "--space", space)
+        assert result.exit_code == 0, result.output
+    room, none = ((tmp_path / d / f"sheet.{fmt}").read_text() for d in ("room", "none"))
+    if fmt == "html":
+        assert room.count('min-height: 3.0cm') == 2 and "min-height" not in none.split("<body")[1]
+    else:
+        assert room.count("&nbsp;") == 2 * 3 and "&nbsp;" not in none
