@@ -161,7 +161,9 @@ class _Deriver:
             for unit, output in zip(layer.units, outputs):
                 self.net(unit)
                 applied = shown(layer.activation)(unit.net)
-                forms = (unit.net,) if output == unit.net else (applied, output)
+                # f(net) is shown by name, then as its formula; a formula that is one named function (tanh) is both.
+                named = isinstance(output, sympy.Function) and output.args == (unit.net,)
+                forms = (unit.net,) if output == unit.net else (output,) if named else (applied, output)
                 self.add(unit.out, layer.index, forms, output)
 
     def net(self, unit: Unit) -> None:

@@ -196,7 +196,7 @@ def test_a_phone_reads_the_page_without_it_scrolling_sideways(pages, name):
 def test_no_stray_space_between_a_function_and_its_parenthesis(pages, name):
     # the ink of σ( or f′( is 2 to 4 pixels apart at this size; the stray space of a stretchy fence made it 5 to 12
     gaps = pages[name][DESKTOP]["gaps"]
-    assert len(gaps) >= 4
+    assert len(gaps) >= 2  # (softmax has two: tanh( and f′()
     assert [(name, blank) for name, blank, em in gaps if blank > 0.25 * em] == []
 
 

@@ -77,13 +77,23 @@ def test_a_negative_value_squared_is_parenthesised(notation):
 
 
 def test_exact_fractions_and_e_notation(notation):
-    assert MathLatexPrinter(notation, {W5: sympy.Rational(-3, 40)}, exact=True).doprint(W5) == (
-        r"\left(-\frac{3}{40}\right)")
-    assert MathTextPrinter(notation, {W5: sympy.Rational(-3, 40)}, exact=True).doprint(W5) == "(-3/40)"
+    # A negative number put in is parenthesised inside a product, not when it stands alone.
+    negative = {W5: sympy.Rational(-3, 40), OUT_H1: sympy.Rational(1, 2)}
+    assert r"\left(-\frac{3}{40}\right)" in MathLatexPrinter(notation, negative, exact=True).doprint(W5 * OUT_H1)
+    assert "(-3/40)" in MathTextPrinter(notation, negative, exact=True).doprint(W5 * OUT_H1)
+    assert MathLatexPrinter(notation, negative, exact=True).doprint(W5) == r"-\frac{3}{40}"
+    assert MathTextPrinter(notation, negative, exact=True).doprint(W5) == "-3/40"
     assert MathTextPrinter(notation, {W5: sympy.Rational(3, 40)}, exact=True).doprint(W5) == "3/40"
-    assert MathLatexPrinter(notation, {W5: sympy.Rational(-42, 10 ** 8)}).doprint(W5) == (
-        r"\left(-4.2 \times 10^{-7}\right)")
+    tiny = {W5: sympy.Rational(-42, 10 ** 8), OUT_H1: sympy.Rational(1, 2)}
+    assert r"\left(-4.2 \times 10^{-7}\right)" in MathLatexPrinter(notation, tiny).doprint(W5 * OUT_H1)
     assert MathTextPrinter(notation, {W5: sympy.Rational(42, 10 ** 8)}).doprint(W5) == "4.2×10^-7"
+
+
+def test_a_functions_lone_argument_is_not_parenthesised_twice(notation):
+    values = {NET_H1: sympy.Rational(-1, 5)}
+    assert MathLatexPrinter(notation, values).doprint(sympy.tanh(NET_H1)) == r"\tanh{\left(-0.2 \right)}"
+    assert MathTextPrinter(notation, values).doprint(sympy.tanh(NET_H1)) == "tanh(-0.2)"
+    assert MathTextPrinter(notation, values).doprint(sympy.tanh(2 * NET_H1)) == "tanh(2·(-0.2))"
 
 
 def test_floats_in_an_expression_are_rounded(notation):

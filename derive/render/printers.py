@@ -45,6 +45,7 @@ class _Settings:
         self.digits = digits
         self.exact = exact
         self.decimals = decimals
+        self.bare = False  # a number put in alone (a whole form, a function's argument) needs no parentheses
 
     def decimal(self, expr) -> str | None:
         """Return a rational with a finite decimal expansion as that decimal (7/20 → 0.35), when asked to."""
@@ -68,6 +69,15 @@ class _Settings:
             return None
         return format_number(self.values[symbol], self.digits, self.exact)
 
+    def alone(self, print_, expr, *args):
+        """Print with print_(expr, *args), numbers put in for lone symbols (no other term) unparenthesised."""
+        arguments = expr.args if expr.args else (expr,)
+        before, self.bare = self.bare, all(a.is_Symbol for a in arguments)
+        try:
+            return print_(expr, *args)
+        finally:
+            self.bare = before
+
 
 class MathLatexPrinter(LatexPrinter):
     """LaTeX with our notation; with values, numbers in place of symbols, joined by \\cdot."""
@@ -81,15 +91,23 @@ class MathLatexPrinter(LatexPrinter):
         decimal = self.our.decimal(expr)
         return latex_number(decimal) if decimal is not None else super()._print_Rational(expr)
 
+    def doprint(self, expr):
+        return self.our.alone(super().doprint, expr) if expr.is_Symbol else super().doprint(expr)
+
     def _print_Symbol(self, expr, style="plain"):
         number = self.our.number(expr)
         if number is not None:
             written = latex_number(number)
-            return rf"\left({written}\right)" if number.startswith("-") else written
+            return rf"\left({written}\right)" if number.startswith("-") and not self.our.bare else written
         return self.our.notation.latex(expr)
 
+    def _print_Function(self, expr, exp=None):
+        return self.our.alone(super()._print_Function, expr, exp)
+
     def _print_ShownBase(self, expr, exp=None):
-        body = rf"{self.our.function_name(expr, latex=True)}\left({self._print(expr.args[0])}\right)"
+        argument = self.our.alone(self._print, expr.args[0]) if expr.args[0].is_Symbol else \
+            self._print(expr.args[0])
+        body = rf"{self.our.function_name(expr, latex=True)}\left({argument}\right)"
         return body if exp is None else rf"{body}^{{{exp}}}"
 
     def _print_Summed(self, expr, exp=None):
@@ -129,15 +147,23 @@ class MathTextPrinter(StrPrinter):
         decimal = self.our.decimal(expr)
         return text_number(decimal) if decimal is not None else super()._print_Rational(expr)
 
+    def doprint(self, expr):
+        return self.our.alone(super().doprint, expr) if expr.is_Symbol else super().doprint(expr)
+
     def _print_Symbol(self, expr):
         number = self.our.number(expr)
         if number is not None:
             written = text_number(number)
-            return f"({written})" if number.startswith("-") else written
+            return f"({written})" if number.startswith("-") and not self.our.bare else written
         return self.our.notation.text(expr)
 
+    def _print_Function(self, expr):
+        return self.our.alone(super()._print_Function, expr)
+
     def _print_ShownBase(self, expr):
-        return f"{self.our.function_name(expr, latex=False)}({self._print(expr.args[0])})"
+        argument = self.our.alone(self._print, expr.args[0]) if expr.args[0].is_Symbol else \
+            self._print(expr.args[0])
+        return f"{self.our.function_name(expr, latex=False)}({argument})"
 
     def _print_Summed(self, expr):
         index, body = expr.args
