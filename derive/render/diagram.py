@@ -450,13 +450,8 @@ def layout(derivation, notation: Notation | None = None, edge_labels: str = "wei
 
 
 def _unit_name(notation: Notation, unit) -> tuple[str, str]:
-    """Return (LaTeX, text) of a unit's own name as the documents write it: the subscript of its net."""
-    latex, text = notation.latex(unit.net), notation.text(unit.net)
-    latex_prefix, text_prefix = r"\mathrm{net}_{", "net_"
-    if latex.startswith(latex_prefix) and latex.endswith("}") and text.startswith(text_prefix):
-        return latex[len(latex_prefix):-1], text[len(text_prefix):]
-    label = unit.name if notation.style == "named" else str(unit.number)
-    return label.replace("_", r"\_"), label
+    """Return (LaTeX, text) of a unit's own name as the documents write it (h1; 3 in index notation)."""
+    return notation.unit(unit.name, latex=True), notation.unit(unit.name, latex=False)
 
 
 def _bias_users(layer) -> dict[str, int]:
