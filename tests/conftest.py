@@ -72,3 +72,39 @@ def require_tex(engine: str, files) -> None:
     if os.environ.get("CI") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
         pytest.fail(f"{message} (required in CI; .ci/run installs TeX)")
     pytest.skip(message)
+
+
+def png_pixels(png: bytes) -> list[list[tuple[int, ...]]]:
+    """Return the pixels of a PNG (8-bit gray, RGB or RGBA, as Chromium and pdftoppm write them) as rows of
+    colour tuples (alpha dropped): a small decoder, so that the tests need no imaging library."""
+    import struct
+    import zlib
+    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
+    assert depth == 8 and colour in (0, 2, 6)
+    channels = {0: 1, 2: 3, 6: 4}[colour]
+    chunks, position = [], 8
+    while position < len(png):
+        length, kind = struct.unpack(">I4s", png[position:position + 8])
+        if kind == b"IDAT":
+            chunks.append(png[position + 8:position + 8 + length])
+        position += 12 + length
+    raw, stride = zlib.decompress(b"".join(chunks)), width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):  # undo PNG's per-row filters
+        kind, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = row[x - channels] if x >= channels else 0
+            up, corner = previous[x], previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                row[x] = (row[x] + left) & 255
+            elif kind == 2:
+                row[x] = (row[x] + up) & 255
+            elif kind == 3:
+                row[x] = (row[x] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                row[x] = (row[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
+        rows.append([tuple(row[x:x + min(channels, 3)]) for x in range(0, stride, channels)])
+        previous = row
+    return rows

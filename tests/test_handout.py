@@ -12,7 +12,6 @@ import io
 import math
 
 import pytest
-import sympy
 
 import derive
 from derive.check import Vocabulary, parse_claim

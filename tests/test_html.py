@@ -3,12 +3,11 @@ derivations aligned on "=", nothing scrolling on a desktop, a phone reading the 
 scrolling sideways, no stray space between a function and its parenthesis. Each document is rendered
 and loaded once per width; the assertions share the facts gathered then."""
 import re
-import struct
-import zlib
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import png_pixels
 from derive.cli import cli
 from derive.render.html import mathml
 
@@ -73,36 +72,8 @@ FACTS = """() => {
 
 
 def grey(png: bytes) -> list[list[int]]:
-    """Return the pixels of a PNG (8-bit RGB or RGBA, as Chromium writes them) as rows of grey levels."""
-    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
-    assert depth == 8 and colour in (2, 6)
-    channels = {2: 3, 6: 4}[colour]
-    chunks, position = [], 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        if kind == b"IDAT":
-            chunks.append(png[position + 8:position + 8 + length])
-        position += 12 + length
-    raw, stride = zlib.decompress(b"".join(chunks)), width * channels
-    rows, previous = [], bytearray(stride)
-    for y in range(height):  # undo PNG's per-row filters
-        kind, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            left = row[x - channels] if x >= channels else 0
-            up, corner = previous[x], previous[x - channels] if x >= channels else 0
-            if kind == 1:
-                row[x] = (row[x] + left) & 255
-            elif kind == 2:
-                row[x] = (row[x] + up) & 255
-            elif kind == 3:
-                row[x] = (row[x] + (left + up) // 2) & 255
-            elif kind == 4:
-                p = left + up - corner
-                nearest = min((abs(p - left), 0, left), (abs(p - up), 1, up), (abs(p - corner), 2, corner))[2]
-                row[x] = (row[x] + nearest) & 255
-        rows.append([sum(row[x:x + 3]) // 3 for x in range(0, stride, channels)])
-        previous = row
-    return rows
+    """Return the pixels of a PNG as rows of grey levels."""
+    return [[sum(pixel) // len(pixel) for pixel in row] for row in png_pixels(png)]
 
 
 def blank_before_last_glyph(rows: list[list[int]]) -> int:

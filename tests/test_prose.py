@@ -2,7 +2,6 @@
 import pytest
 from click.testing import CliRunner
 
-import derive
 from derive.cli import cli
 
 NO_BIAS = """

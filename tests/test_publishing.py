@@ -7,9 +7,7 @@ formulas as MathML (no raw TeX left), and screenshot as a non-blank picture.
 """
 import csv
 import json
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from click.testing import CliRunner
 import derive
 from derive.cli import cli
 from derive.render.diagram import layout
-from conftest import ROOT, require_module, require_tex, require_tool
+from conftest import ROOT, png_pixels, require_tex, require_tool
 from derive.render.pdf import engine_for, required_files
 from reference_model import Model
 
@@ -32,37 +30,9 @@ def invoke(*arguments):
 # --- pictures -------------------------------------------------------------------------------------
 
 def ink(png: bytes) -> float:
-    """Return the share of pixels of a PNG (8-bit gray, RGB or RGBA) that are not near-white."""
-    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
-    assert depth == 8
-    channels = {0: 1, 2: 3, 6: 4}[colour]
-    chunks, position = [], 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        if kind == b"IDAT":
-            chunks.append(png[position + 8:position + 8 + length])
-        position += 12 + length
-    raw, stride = zlib.decompress(b"".join(chunks)), width * channels
-    rows, previous = [], bytearray(stride)
-    for y in range(height):  # undo PNG's per-row filters
-        kind, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            left = row[x - channels] if x >= channels else 0
-            up, corner = previous[x], previous[x - channels] if x >= channels else 0
-            if kind == 1:
-                row[x] = (row[x] + left) & 255
-            elif kind == 2:
-                row[x] = (row[x] + up) & 255
-            elif kind == 3:
-                row[x] = (row[x] + (left + up) // 2) & 255
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                row[x] = (row[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        rows.append(row)
-        previous = row
-    dark = sum(1 for row in rows for x in range(0, stride, channels) if min(row[x:x + min(channels, 3)]) < 200)
-    return dark / (width * height)
+    """Return the share of pixels of a PNG that are not near-white."""
+    rows = png_pixels(png)
+    return sum(1 for row in rows for pixel in row if min(pixel) < 200) / (len(rows) * len(rows[0]))
 
 
 def pdf_page_ink(pdf: Path, tmp_path: Path, page: int = 1) -> float:
