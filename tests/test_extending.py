@@ -63,3 +63,21 @@ def test_an_emitter_from_a_template_directory_is_a_new_format(tmp_path):
     assert result.output.count(".. math::") > 40
     assert r"\delta_{o1}" in result.output and "0.138498562" in result.output
     assert invoke("run", "classic", "-f", "rst").exit_code == 2  # not a format without that directory
+
+
+def test_documents_are_the_same_with_or_without_the_template_cache(tmp_path, monkeypatch):
+    """Compiled templates are cached on disk; the cache never changes a document, and an unwritable one is a miss."""
+    import os
+    import subprocess
+    import sys
+    script = "import derive; print(derive.derive(derive.example('softmax')).render('tex'))"
+    run = lambda **env: subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,  # noqa: E731
+                                       env={**os.environ, **env}, cwd=ROOT).stdout
+    cache = tmp_path / "cache"
+    cold, warm = run(XDG_CACHE_HOME=str(cache)), run(XDG_CACHE_HOME=str(cache))
+    assert any(cache.rglob("*.cache"))  # the first process filled the cache
+    assert cold == warm == run(DERIVE_NO_CACHE="1")
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "derive").write_text("a file where the cache directory would be")
+    assert run(XDG_CACHE_HOME=str(blocked)) == cold
