@@ -23,6 +23,7 @@ from .. import catalogue
 from ..catalogue import languages, template_root  # noqa: F401  (re-exported)
 from ..errors import RenderError
 from ..notation import Notation
+from . import outline
 from .html import mathml
 from .options import EDGE_LABELS, Options  # noqa: F401  (EDGE_LABELS re-exported)
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
@@ -278,6 +279,11 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
     network = derivation.network
     drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram
     k = index_letters(writer.notation.names())[2]  # the index of the output units in general formulas
+    local = {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))}
+
+    def unit_labels(layer) -> str:
+        return ", ".join(writer.notation.unit(unit.name, latex=False) for unit in layer.units)
+
     return {
         "d": derivation,
         "network": network,
@@ -293,7 +299,9 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
         "backward": _backward_groups(derivation),
         "notation": options.notation,
         "zip": zip,
-        "local": {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))},
+        "local": local,
+        # The outline's blocks (render/outline.py), laid out by templates/<format>/blocks.*.j2.
+        "given_tables": outline.given(derivation, writer, messages, local, unit_labels),
         # Sentences and labels that depend on the options and the network, decided once for every format.
         "intro": messages("intro_exact" if options.exact else "intro", digits=options.digits),
         "bias_note": None if not any(p.is_bias for p in network.parameters) else
@@ -303,7 +311,7 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
         "loss_rule": [writer.math(network.loss), writer.math(Summed(sympy.Symbol(k), network.spec.loss.term))],
         "rules": {name: [writer.math(part) for part in chain]
                   for name, chain in general_rules(writer.notation.names()).items()},
-        "unit_labels": lambda layer: ", ".join(writer.notation.unit(unit.name, latex=False) for unit in layer.units),
+        "unit_labels": unit_labels,
         "generic": lambda kind, *letters: writer.notation.generic(kind, *letters, latex=format != "text"),
         "k": k,
         "diagram": layout(derivation, writer.notation, edge_labels=options.edge_labels,
