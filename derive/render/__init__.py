@@ -233,6 +233,7 @@ def render(derivation, format: str = "md", options: Options | None = None, *, st
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(known)}")
     context = document_context(derivation, root, format, options)
     context.update(standalone=standalone, diagram_file=diagram_file, answers=answers, variant=variant,
+                   answers_table=outline.answers(derivation, context["w"], context["_"], answers),
                    data=_json_document(derivation, context["w"]) if format == "json" else None)
     return render_template(root, format, f"{format}/derivation.{known[format]}.j2", context)
 
@@ -302,6 +303,9 @@ def document_context(derivation, root: Path, format: str, options: Options | Non
         "local": local,
         # The outline's blocks (render/outline.py), laid out by templates/<format>/blocks.*.j2.
         "given_tables": outline.given(derivation, writer, messages, local, unit_labels),
+        "after_table": outline.after(derivation, writer, messages),
+        "summary_table": outline.summary(derivation, writer, messages),
+        "verification_table": outline.verification(derivation, writer, messages),
         # Sentences and labels that depend on the options and the network, decided once for every format.
         "intro": messages("intro_exact" if options.exact else "intro", digits=options.digits),
         "bias_note": None if not any(p.is_bias for p in network.parameters) else

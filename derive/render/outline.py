@@ -6,9 +6,12 @@ format's printer: LaTeX for md, tex and html, Unicode for text) and
 :class:`Text` (prose from the catalogue, or a name, which the emitter
 escapes). Each format has one macro per block kind (``templates/<format>/blocks.*.j2``).
 
-The network and its given values (the same for the derivation and the
-exercise sheet, in every format) are built here; the other sections of the
-documents are the next to move into the outline.
+The tables of the documents are built here: an answer key's answers, the
+network and its given values (the same for the derivation and the exercise
+sheet), the forward
+pass after the update, the summary of gradients and updates, and the
+self-check. The steps and the prose of the sections are the next to move
+into the outline.
 """
 from __future__ import annotations
 
@@ -64,6 +67,50 @@ def given(derivation, writer, messages, local: dict, unit_labels) -> tuple[Table
             activation = (Math(written),)
         bias = "bias_none" if not layer.units[0].bias else "bias_shared" if layer.bias_shared else "bias_per_unit"
         layers.append(((Text(str(layer.index)),), (Text(unit_labels(layer)),), activation, (Text(messages(bias)),)))
-    header = lambda *keys: tuple((Text(messages(key)),) for key in keys)  # noqa: E731
-    return (Table(header("quantity", "value"), tuple(values), "given"),
-            Table(header("layer", "units", "activation", "bias"), tuple(layers), "layers"))
+    return (Table(_header(messages, "quantity", "value"), tuple(values), "given"),
+            Table(_header(messages, "layer", "units", "activation", "bias"), tuple(layers), "layers"))
+
+
+def _header(messages, *keys) -> tuple[Cell, ...]:
+    return tuple((Text(messages(key)),) for key in keys)
+
+
+def after(derivation, writer, messages) -> Table:
+    """Return the table of each output and the loss, before and after the update."""
+    network, values, number = derivation.network, derivation.values, (lambda v: (Math(writer.number(v)),))
+    rows = [((Math(writer.math(unit.out)),), number(values[unit.out]), number(values[unit.out.after]))
+            for unit in network.units]
+    rows.append(((Math(writer.math(network.loss)),), number(values[network.loss]),
+                 number(values[network.loss.after])))
+    return Table(_header(messages, "quantity", "before_update", "after_update"), tuple(rows), "after")
+
+
+def summary(derivation, writer, messages) -> Table:
+    """Return the table of every parameter's gradient and updated value."""
+    from ..quantities import QuantitySymbol
+    values, rows = derivation.values, []
+    for p in derivation.network.parameters:
+        updated = (Math(writer.number(values[p.symbol.after])),) + \
+            (() if p.trainable else (Text(f" ({messages('note_not_updated')})"),))
+        rows.append(((Math(writer.math(p.symbol)),),
+                     (Math(writer.number(values[QuantitySymbol("gradient", p.name)])),), updated))
+    return Table(_header(messages, "quantity", "gradient", "updated"), tuple(rows), "summary")
+
+
+def verification(derivation, writer, messages) -> Table | None:
+    """Return the table of the self-check (each gradient, its direct derivative and its finite difference)."""
+    if not derivation.checks:
+        return None
+    number = lambda v: (Math(writer.number(v)),)  # noqa: E731
+    rows = tuple(((Math(writer.math(c.symbol)),), number(c.gradient), number(c.direct), number(c.finite_difference))
+                 for c in derivation.checks)
+    return Table(_header(messages, "quantity", "gradient", "direct", "finite_difference"), rows, "verification")
+
+
+def answers(derivation, writer, messages, questions) -> Table | None:
+    """Return the table of an answer key: each asked quantity and its value (None when nothing is asked)."""
+    if not questions:
+        return None
+    rows = tuple(((Math(writer.math(q.symbol)),), (Math(writer.number(derivation.values[q.symbol])),))
+                 for q in questions)
+    return Table(_header(messages, "quantity", "value"), rows, "answers")
