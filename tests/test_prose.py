@@ -1,4 +1,6 @@
 """The prose of the documents is true to the options and the network (exact values, index notation, no bias)."""
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -45,7 +47,8 @@ def test_a_network_without_biases_says_nothing_of_updating_them(fmt, tmp_path):
 
 def test_index_notation_numbers_the_units_in_the_prose_too(tmp_path):
     document = run("run", "--notation", "index", "-f", "text", spec=NO_BIAS, tmp_path=tmp_path).output
-    assert "Layer 1: 3;" in document and "Layer 2: 4, 5;" in document   # inputs are 1 and 2
+    # The layer table: layer 1 holds unit 3, layer 2 units 4 and 5 (the inputs are 1 and 2).
+    assert re.search(r"^ +1 +3 +σ", document, re.M) and re.search(r"^ +2 +4, 5 +softmax", document, re.M)
     assert "t = t_k" in document and "target_k" not in document
     assert "h1" not in document and "o1" not in document
 
