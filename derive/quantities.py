@@ -25,6 +25,7 @@ from typing import Mapping
 import sympy
 
 from .formula import CONSTANTS, FUNCTIONS
+from .functions import ACTIVATION_ALIASES, ACTIVATIONS
 
 STYLES = ("named", "index")
 
@@ -163,8 +164,9 @@ ASKABLE = {kind.ask: kind for kind in KINDS.values() if kind.ask}
 UNIT_WORDS = {word: kind for kind in KINDS.values() for word in kind.words}
 UPDATED_WORDS = ("new",)      # w5_new: the parameter after the update
 TOTAL_WORDS = ("total",)      # E_total: the whole loss
-# Function names the claim language reads as functions (beyond the formula grammar's own).
-CLAIM_FUNCTIONS = ("sigmoid", "sigma", "relu", "softplus")
+# Function names the claim language reads as functions: the formula grammar's, every activation of the
+# catalogue (and its aliases), and σ spelled out.
+CLAIM_FUNCTIONS = (*ACTIVATIONS, *ACTIVATION_ALIASES, "sigma")
 
 # name -> why it cannot name a unit, input or parameter
 RESERVED = {

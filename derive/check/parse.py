@@ -19,7 +19,7 @@ from lark.visitors import Transformer_NonRecursive
 
 from ..formula import FUNCTIONS
 from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, activation, shown
-from ..quantities import NET, QuantitySymbol
+from ..quantities import CLAIM_FUNCTIONS, NET, QuantitySymbol
 from .messages import Message
 from .vocabulary import ClaimError, Vocabulary, Written
 
@@ -67,7 +67,7 @@ class Claim:
 def _parser() -> lark.Lark:
     grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
     # Longest first, so that no name is read as a shorter one it begins with.
-    names = sorted({*FUNCTIONS, *ACTIVATIONS, *ACTIVATION_ALIASES}, key=lambda name: (-len(name), name))
+    names = sorted({*FUNCTIONS, *CLAIM_FUNCTIONS}, key=lambda name: (-len(name), name))
     assert all(name.isidentifier() for name in names)  # catalogue names, safe inside the regular expression
     return lark.Lark(grammar.replace("@FUNCTION_NAMES@", "|".join(names)), parser="lalr", maybe_placeholders=False)
 
