@@ -16,9 +16,9 @@ from .derivation import derive as derive_network
 from .errors import DeriveError, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
-from .render import FORMATS, formats, languages, render, render_diagram
+from .render import FORMATS, document_files, formats, languages, render, render_diagram
 from .render.options import EDGE_LABELS, Options
-from .render.pdf import compile_document
+from .render.pdf import PendingPDF, compile_pending
 from .render.report import REPORT_FORMATS
 from .spec import load
 
@@ -131,7 +131,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
     options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir)
     try:
         derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
-        files = document_files(derivation, format_, output, options)
+        diagram = output.with_suffix(".svg") if format_ == "md" and output is not None else None
+        files = document_files(derivation, format_, output, options, diagram=diagram)
         if output is not None:
             write_documents(output, files)
     except DeriveError as error:
@@ -141,17 +142,6 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         click.echo(document, nl=not document.endswith("\n"))
     if verify and derivation.verified is False:
         raise click.ClickException("self-check failed: some gradients disagree")
-
-
-def document_files(derivation, format_: str, output: Path | None, options: Options) -> list[tuple[Path | None, object]]:
-    """Return [(path, text or bytes)] of a derivation's document: with md, also the diagram's SVG beside it."""
-    if format_ == "pdf":
-        return [(output, compile_document(render(derivation, "tex", options), options.lang))]
-    if format_ == "md" and output is not None:
-        diagram = output.with_suffix(".svg")
-        return [(output, render(derivation, "md", options, diagram_file=diagram.name)),
-                (diagram, render_diagram(derivation, options))]
-    return [(output, render(derivation, format_, options))]
 
 
 @cli.command()
@@ -256,9 +246,9 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
                 if name is not None:
                     files.append((Path(f"network-{name}.yaml"), handouts.spec_yaml(variant_spec)))
                 advance(1)
-        pending = sum(isinstance(content, handouts.PendingPDF) for _, content in files)
+        pending = sum(isinstance(content, PendingPDF) for _, content in files)
         with progress_bar(pending, "compiling") as advance:
-            files = handouts.compile_pending(files, progress=advance)
+            files = compile_pending(files, progress=advance)
         if variants is not None:
             rows = handouts.answer_rows([(name, d) for name, _, d in derived], asked)
             files.append((Path("answers.json"), json.dumps({"seed": seed, "questions": [q.name for q in asked],
@@ -291,8 +281,7 @@ def examples_command(directory):
             click.echo(f"{name:16} {examples.summary(name)}")
         return
     try:
-        from . import handout as handouts  # the PDFs compile in parallel
-        files = handouts.compile_pending(list(example_documents()) + list(example_handouts(compile=False)))
+        files = compile_pending(list(example_documents()) + list(example_handouts(compile=False)))
     except DeriveError as error:
         raise InputError(str(error)) from None
     try:
@@ -326,7 +315,7 @@ def example_documents():
 
 def example_handouts(formats=("html", "pdf"), compile=True):
     """Yield (relative path, content) of the classic example's sheet and key, in both languages
-    (with compile=False, each PDF as a handout.PendingPDF)."""
+    (with compile=False, each PDF as a render.pdf.PendingPDF)."""
     from . import handout as handouts
     derivation = derive_network(load(examples.path("classic")))
     asked = handouts.questions(derivation, HANDOUT_ASK)

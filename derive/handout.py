@@ -196,57 +196,27 @@ def answer_rows(variants_: list[tuple[str, Derivation]], asked: list[Question]) 
             for name, d in variants_]
 
 
-@dataclass(frozen=True)
-class PendingPDF:
-    """A PDF still to be compiled: its LaTeX source and language (see compile_pending)."""
-
-    tex: str
-    lang: str
-
-
 def documents(derivation: Derivation, asked: list[Question], format_: str, name: str | None, options,
               compile: bool = True) -> list[tuple[Path, object]]:
     """Return the sheet and the key of one derivation (and the diagram of a Markdown pair) as
     (relative path, text or bytes); `options` are the documents' render Options (the sheet leaves
     options.space centimetres of working space under each question).
 
-    With format pdf and compile=False the PDFs are PendingPDF entries, for
+    With format pdf and compile=False the PDFs are PendingPDF entries (derive.render.pdf), for
     compile_pending to build together with others, in parallel.
     """
-    from .render import FORMATS, render, render_diagram, render_sheet
-    from .render.pdf import compile_document
+    from .render import FORMATS, document_files
     suffix = f"-{name}" if name else ""
-    source = "tex" if format_ == "pdf" else format_
-    diagram = f"network{suffix}.svg" if format_ == "md" else None
+    extension = "pdf" if format_ == "pdf" else FORMATS[format_]
+    diagram = Path(f"network{suffix}.svg") if format_ == "md" else None
     # The sheet's diagram never shows what it asks for: gradients and updated values stay in the key.
     given = options.but(edge_labels=options.edge_labels if options.edge_labels in ("weights", "values", "none")
                         else "values", unit_values=False)
-    sheet = render_sheet(derivation, asked, source, given, variant=name, diagram_file=diagram)
-    key = render(derivation, source, options, answers=asked, variant=name, diagram_file=diagram)
-    if format_ == "pdf":
-        sheet, key = PendingPDF(sheet, options.lang), PendingPDF(key, options.lang)
-        if compile:
-            sheet, key = compile_document(sheet.tex, sheet.lang), compile_document(key.tex, key.lang)
-    extension = "pdf" if format_ == "pdf" else FORMATS[format_]
-    files = [(Path(f"sheet{suffix}.{extension}"), sheet), (Path(f"key{suffix}.{extension}"), key)]
-    if diagram:
-        files.append((Path(diagram), render_diagram(derivation, given)))
-    return files
-
-
-def compile_pending(files: list[tuple[Path, object]], progress=None) -> list[tuple[Path, object]]:
-    """Return `files` with every PendingPDF compiled, all in parallel (render.pdf.compile_many), in the same order.
-
-    The PDFs are those a one-by-one build gives, byte for byte; if several
-    fail, the error is the earliest one's. `progress(1)` is called per PDF.
-    """
-    from .render.pdf import compile_many
-    pending = [index for index, (_, content) in enumerate(files) if isinstance(content, PendingPDF)]
-    built = compile_many([(files[i][1].tex, files[i][1].lang) for i in pending], progress=progress)
-    result = list(files)
-    for index, pdf in zip(pending, built):
-        result[index] = (files[index][0], pdf)
-    return result
+    sheet = document_files(derivation, format_, Path(f"sheet{suffix}.{extension}"), given, sheet=asked, variant=name,
+                           diagram=diagram, compile=compile)
+    key = document_files(derivation, format_, Path(f"key{suffix}.{extension}"), options, answers=asked, variant=name,
+                         diagram_file=diagram.name if diagram else None, compile=compile)
+    return sheet[:1] + key + sheet[1:]  # sheet, key, then the diagram both link to
 
 
 def answers_csv(rows: list[dict]) -> str:

@@ -333,6 +333,30 @@ def render_diagram(derivation, options: Options | None = None, **changes) -> str
     return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n' + render_template(root, "svg", "svg/diagram.svg.j2", context))
 
 
+def document_files(derivation, format_: str, path, options: Options, *, sheet=None, diagram=None,
+                   compile: bool = True, **document) -> list[tuple[object, object]]:
+    """Return [(path, content)] of one document of `derivation` in `format_` (a FORMATS format or pdf).
+
+    With `sheet` (handout Questions) it is the exercise sheet asking for them, else the derivation;
+    `document` goes to :func:`render` or :func:`render_sheet`. A PDF is its LaTeX compiled (with
+    compile=False, a PendingPDF, for pdf.compile_pending to build with others). With `diagram` (a path)
+    the document links to that SVG file, which is returned after it.
+    """
+    from .pdf import PendingPDF, compile_document
+    source = "tex" if format_ == "pdf" else format_
+    if diagram is not None:
+        document["diagram_file"] = diagram.name
+    if sheet is not None:
+        content = render_sheet(derivation, sheet, source, options, **document)
+    else:
+        content = render(derivation, source, options, **document)
+    if format_ == "pdf":
+        content = PendingPDF(content, options.lang)
+        if compile:
+            content = compile_document(content.tex, content.lang)
+    return [(path, content)] + ([(diagram, render_diagram(derivation, options))] if diagram is not None else [])
+
+
 def render_template(root: Path, format: str, name: str, context: dict) -> str:
     """Return template `name` (under `root`, else built in) rendered with `context`; errors are RenderError."""
     try:

@@ -10,6 +10,7 @@ shown. Either way nothing is written. Several documents compile in parallel
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import os
 import re
 import shutil
@@ -189,3 +190,25 @@ def log_errors(log: str, context: int = 2, limit: int = 20) -> str:
         if len(shown) >= limit:
             break
     return "\n".join(shown[:limit]) if shown else "\n".join(lines[-limit:])
+
+
+@dataclass(frozen=True)
+class PendingPDF:
+    """A PDF still to be compiled: its LaTeX source and language (see compile_pending)."""
+
+    tex: str
+    lang: str
+
+
+def compile_pending(files: list[tuple[Path, object]], progress=None) -> list[tuple[Path, object]]:
+    """Return `files` with every PendingPDF compiled, all in parallel (render.pdf.compile_many), in the same order.
+
+    The PDFs are those a one-by-one build gives, byte for byte; if several
+    fail, the error is the earliest one's. `progress(1)` is called per PDF.
+    """
+    pending = [index for index, (_, content) in enumerate(files) if isinstance(content, PendingPDF)]
+    built = compile_many([(files[i][1].tex, files[i][1].lang) for i in pending], progress=progress)
+    result = list(files)
+    for index, pdf in zip(pending, built):
+        result[index] = (files[index][0], pdf)
+    return result
