@@ -12,11 +12,18 @@ targets, parameters, learning rate) have no definition.
   runs thousands of steps). The code is generated only from the SymPy trees
   derive built itself, after common-subexpression elimination; every quantity
   is renamed to a local variable (v0, v1, ...), so no name a user typed, and no
-  text a user typed, ever reaches the generated source.
+  text a user typed, ever reaches the generated source. Before it is compiled,
+  the source is checked token by token to hold nothing but those variables,
+  numbers, operators, a few keywords and builtins, and math's functions; it
+  runs with only those builtins.
 """
 from __future__ import annotations
 
+import builtins
+import io
 import math
+import re
+import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -124,6 +131,9 @@ class _Printer(PythonCodePrinter):
             raise ValueError(f"the program uses {expr}, which it neither defines nor is given")
         return self.names[expr]
 
+    # Every kind of symbol (SymPy's Dummy and Wild print their names by methods of their own) is a variable.
+    _print_Dummy = _print_Wild = _print_Symbol
+
     def _print_Rational(self, expr):
         return f"({int(expr.p)}/{int(expr.q)})"
 
@@ -166,10 +176,32 @@ def compile_program(definitions: Iterable[Definition], wanted: Iterable[sympy.Sy
         lines.append(f"    {names[symbol]} = {printer.doprint(expression)}")
     lines.append(f"    return ({''.join(names[s] + ', ' for s in outputs)})")
     source = "\n".join(lines) + "\n"
-    namespace = {"math": math}
-    # The source above is built only from derive's own SymPy trees, every symbol renamed to v<number>.
+    _check_source(source)
+    namespace = {"math": math, "__builtins__": {name: getattr(builtins, name) for name in _BUILTINS}}
+    # The source is built only from derive's own SymPy trees, every symbol renamed to v<number>, and
+    # _check_source has proved that it holds nothing else: no name but those, no text at all.
     exec(compile(source, "<derive program>", "exec"), namespace)  # noqa: S102
     return CompiledProgram(tuple(given), outputs, source, namespace["program"])
+
+
+_BUILTINS = ("abs", "max", "min", "float")
+_KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "True", "False", "program", "math", *_BUILTINS}
+_VARIABLE = re.compile(r"v\d+\Z")
+
+
+def _check_source(source: str) -> None:
+    """Raise ValueError unless `source` is made of our variables (v0, v1, ...), numbers, operators, a few
+    keywords and builtins, and math's functions: so no name or text from anywhere else can be compiled."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    for index, token in enumerate(tokens):
+        if token.type in (tokenize.STRING, tokenize.COMMENT) or token.type == getattr(tokenize, "FSTRING_START", -1):
+            raise ValueError(f"generated code holds text at line {token.start[0]}")
+        if token.type != tokenize.NAME:
+            continue
+        after_math = index >= 2 and tokens[index - 1].string == "." and tokens[index - 2].string == "math"
+        if not (_VARIABLE.match(token.string) or token.string in _KEYWORDS
+                or (after_math and not token.string.startswith("_") and hasattr(math, token.string))):
+            raise ValueError(f"generated code holds the name {token.string[:40]!r}")
 
 
 def _in_dependency_order(assignments: list[Definition]) -> list[Definition]:

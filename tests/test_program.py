@@ -113,3 +113,22 @@ def test_the_update_rule_is_a_catalogue_entry():
             assert derivation.values[parameter.symbol.after] == expected
     with pytest.raises(derive.errors.SpecError):
         update_rule("no_such_rule")
+
+
+def test_only_our_variables_and_maths_reach_the_compiler():
+    """Whatever a tree holds, the source that is compiled has no name but v<n>, keywords and math's functions."""
+    from derive.functions import Summed, activation, shown
+    from derive.program import _check_source
+    x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+    # A symbol of any kind is renamed (SymPy prints a Dummy by its own name otherwise).
+    assert "evil" not in Program(((y, sympy.Dummy("evil") + x),)).compile().source
+    # Display-only functions (their class names hold a formula's text) and unknown functions are refused.
+    for unprintable in (shown(activation("x/(1+abs(x))"))(x), Summed(x, x), sympy.Function("system")(x)):
+        with pytest.raises(Exception) as raised:
+            Program(((y, unprintable),)).compile()
+        assert not isinstance(raised.value, AssertionError)
+    for hostile in ('def program(v0):\n    return (os.system("x"), )\n', 'def program(v0):\n    return (v0.__class__, )\n',
+                    'def program(v0):\n    return (math.__loader__, )\n', 'def program(v0):\n    return ("text", )\n',
+                    'def program(v0):\n    return (eval, )\n'):
+        with pytest.raises(ValueError):
+            _check_source(hostile)
