@@ -17,7 +17,7 @@ from .errors import DeriveError, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, document_files, formats, languages, render, render_diagram
-from .render.options import EDGE_LABELS, Options
+from .render.options import EDGE_LABELS, MAX_SPACE, SHEET_SPACE, Options
 from .render.pdf import PendingPDF, compile_pending
 from .render.report import REPORT_FORMATS
 from .spec import load
@@ -216,7 +216,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the variants: same seed, same files.")
 @click.option("--decimals", type=click.IntRange(1, 4), default=2, show_default=True,
               help="Decimals of the numbers drawn for variants.")
-@click.option("--space", type=click.FloatRange(0, 20), default=2.5, show_default=True,  # = handout.DEFAULT_SPACE
+@click.option("--space", type=click.FloatRange(0, MAX_SPACE), default=SHEET_SPACE, show_default=True,
               help="Centimetres of working space under each question of the sheet (0: none).")
 @document_options
 def handout(spec, ask, format_, directory, variants, seed, decimals, space, digits, exact, notation, lang,
@@ -320,7 +320,7 @@ def example_handouts(formats=("html", "pdf"), compile=True):
     derivation = derive_network(load(examples.path("classic")))
     asked = handouts.questions(derivation, HANDOUT_ASK)
     for lang in ("en", "zh"):
-        options = Options(lang=lang, edge_labels="values", space=handouts.DEFAULT_SPACE)
+        options = Options(lang=lang, edge_labels="values", space=SHEET_SPACE)
         for format_ in formats:
             for path, content in handouts.documents(derivation, asked, format_, None, options, compile=compile):
                 yield Path("handout") / lang / path, content

@@ -28,7 +28,6 @@ from .spec import ParameterSpec, Spec
 
 KINDS = tuple(ASKABLE)
 MAX_DRAWS = 500
-DEFAULT_SPACE = 2.5  # centimetres of working space under each question of a sheet (--space)
 
 
 class HandoutError(DeriveError):

@@ -189,10 +189,12 @@ def test_space_sets_the_room_and_zero_leaves_none(tmp_path):
     assert result.exit_code == 2 and not (tmp_path / "c").exists()
 
 
-def test_space_default_is_the_handout_default():
-    from derive.handout import DEFAULT_SPACE
+def test_space_default_is_the_documented_one():
+    import re
+    from conftest import ROOT
+    documented = re.search(r"--space` centimetres\s+\(default ([\d.]+)\)", (ROOT / "README.md").read_text())
     space = next(p for p in cli.commands["handout"].params if p.name == "space")
-    assert space.default == DEFAULT_SPACE
+    assert documented and space.default == float(documented.group(1))
 
 
 def test_answer_tables_use_text_style_fractions(built):

@@ -25,7 +25,7 @@ from ..errors import RenderError
 from ..notation import Notation
 from . import outline
 from .html import mathml
-from .options import EDGE_LABELS, Options  # noqa: F401  (EDGE_LABELS re-exported)
+from .options import Options
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
 from ..functions import O, Summed, T, X
 from ..derivation import general_rules, index_letters

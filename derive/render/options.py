@@ -8,6 +8,8 @@ from ..errors import RenderError
 from ..quantities import STYLES
 
 EDGE_LABELS = ("weights", "values", "gradients", "updated", "none")
+SHEET_SPACE = 2.5  # centimetres of working space under each question of an exercise sheet, unless said otherwise
+MAX_SPACE = 20
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ class Options:
             raise RenderError(f"unknown notation {self.notation!r}; use one of {', '.join(STYLES)}")
         if self.edge_labels not in EDGE_LABELS:
             raise RenderError(f"edge labels must be one of {', '.join(EDGE_LABELS)}")
-        if not 0 <= self.space <= 20:
-            raise RenderError("the working space must be between 0 and 20 cm")
+        if not 0 <= self.space <= MAX_SPACE:
+            raise RenderError(f"the working space must be between 0 and {MAX_SPACE} cm")
         if self.template_dir is not None and not isinstance(self.template_dir, Path):
             object.__setattr__(self, "template_dir", Path(self.template_dir))
 
