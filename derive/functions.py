@@ -79,6 +79,11 @@ def update_rule(name: str = "sgd", where: str | None = None) -> UpdateRule:
     """Return the UpdateRule of the catalogue named `name`."""
     if name not in UPDATE_RULES:
         raise SpecError(f"unknown update rule {name!r}; use one of {_names(UPDATE_RULES)}", where)
+    return _update_rule(name)
+
+
+@lru_cache(maxsize=None)
+def _update_rule(name: str) -> UpdateRule:
     return UpdateRule(name, parse_formula(UPDATE_RULES[name], {"p": P, "g": G, "eta": ETA}))
 
 
