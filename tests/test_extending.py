@@ -11,14 +11,23 @@ from derive.cli import cli
 
 ENGLISH = yaml.safe_load((ROOT / "templates" / "i18n" / "en.yaml").read_text(encoding="utf-8"))
 
-# A reStructuredText emitter: the same context every built-in format gets (steps written out by `eq`).
-RST = """{{ (spec.title or _("default_title")) }}
-{{ "=" * 40 }}
+# A reStructuredText emitter of the outline (derive/render/outline.py), as a user would write one: a macro per
+# kind of block it shows, the derivation's `document` laid out block by block.
+RST = """{% macro text(pieces) %}{% for p in pieces %}{{ p.written if p.written is defined else p.text }}{% endfor %}{% endmacro %}
+{% for block in document.blocks %}
+{% if block.kind == "heading" %}
+{{ block.text }}
+{{ "=-~"[block.level - 1] * 40 }}
 
-{{ intro }}
+{% elif block.kind == "paragraph" %}
+{{ text(block.pieces) }}
 
-{% for step in d.steps %}
-.. math:: {{ eq(step).parts|join(" = ") }}
+{% elif block.kind == "steps" %}
+{% for chain in block.chains %}
+.. math:: {{ chain.parts|join(" = ") }}
+
+{% endfor %}
+{% endif %}
 {% endfor %}
 """
 
@@ -62,6 +71,7 @@ def test_an_emitter_from_a_template_directory_is_a_new_format(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.count(".. math::") > 40
     assert r"\delta_{o1}" in result.output and "0.138498562" in result.output
+    assert "Backward pass\n" + "-" * 40 in result.output and "One training step" in result.output
     assert invoke("run", "classic", "-f", "rst").exit_code == 2  # not a format without that directory
 
 

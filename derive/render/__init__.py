@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import string
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-import sympy
-import markupsafe
 
 from .. import catalogue
 from ..catalogue import languages, template_root  # noqa: F401  (re-exported)
@@ -27,8 +24,6 @@ from . import outline
 from .html import mathml
 from .options import Options
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
-from ..functions import O, Summed, T, X
-from ..derivation import general_rules, index_letters
 from ..numbers import format_number, to_float
 
 FORMATS = {"md": "md", "tex": "tex", "html": "html", "text": "txt", "json": "json"}
@@ -206,14 +201,6 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     return environment
 
 
-def _backward_groups(derivation) -> list[dict]:
-    groups, network = [], derivation.network
-    for layer in reversed(network.layers):
-        steps = [s for s in derivation.section("backward") if s.layer == layer.index]
-        groups.append({"layer": layer, "output": layer is network.output_layer, "steps": steps})
-    return groups
-
-
 def render(derivation, format: str = "md", options: Options | None = None, *, standalone: bool = True,
            diagram_file: str | None = None, answers=None, variant: str | None = None, **changes) -> str:
     """Return the document for `derivation` in `format` (md, tex, html, text or json).
@@ -232,10 +219,21 @@ def render(derivation, format: str = "md", options: Options | None = None, *, st
     if format not in known:
         raise RenderError(f"unknown format {format!r}; use one of {', '.join(known)}")
     context = document_context(derivation, root, format, options)
-    context.update(standalone=standalone, diagram_file=diagram_file, answers=answers, variant=variant,
-                   answers_table=outline.answers(derivation, context["w"], context["_"], answers),
-                   data=_json_document(derivation, context["w"]) if format == "json" else None)
+    document = outline.derivation_document(derivation, context["w"], context["_"], options, answers=answers,
+                                           variant=variant)
+    context.update(document=document, standalone=standalone, diagram_file=diagram_file, answers=answers,
+                   variant=variant, data=_json_document(derivation, context["w"]) if format == "json" else None)
     return render_template(root, format, f"{format}/derivation.{known[format]}.j2", context)
+
+
+def document(derivation, format: str = "md", options: Options | None = None, *, answers=None,
+             variant: str | None = None, **changes) -> outline.Document:
+    """Return the outline of the derivation's document (see :mod:`derive.render.outline`), its mathematics
+    written for `format` (Unicode for text, LaTeX for the others); arguments as for :func:`render`."""
+    options = (options or Options()).but(**changes)
+    context = document_context(derivation, template_directory(options.template_dir), format, options)
+    return outline.derivation_document(derivation, context["w"], context["_"], options, answers=answers,
+                                       variant=variant)
 
 
 def formats(root: Path | None = None) -> dict[str, str]:
@@ -265,61 +263,37 @@ def render_sheet(derivation, questions, format: str = "md", options: Options | N
     options = (options or Options(edge_labels="values")).but(**changes)
     root = template_directory(options.template_dir)
     context = document_context(derivation, root, format, options)
-    context.update(questions=questions, variant=variant, answer_digits=answer_digits, diagram_file=diagram_file,
-                   space=options.space)
+    document = outline.sheet_document(derivation, context["w"], context["_"], questions, variant=variant,
+                                      answer_digits=answer_digits, space=options.space)
+    context.update(document=document, questions=questions, variant=variant, diagram_file=diagram_file,
+                   standalone=True)
     return render_template(root, format, f"{format}/sheet.{SHEET_FORMATS[format]}.j2", context)
 
 
 def document_context(derivation, root: Path, format: str, options: Options | None = None) -> dict:
-    """Return what every document template of a derivation is given: writer, messages, diagram, ..."""
+    """Return what every template of a derivation is given: its writer (the format's printer), the message
+    catalogue, the diagram's layout for the formats that draw it, and the derivation itself (for a template
+    directory's own emitters; the built-in ones lay out the outline's `document`)."""
     from .diagram import layout
     options = options or Options()
-    messages = Messages(root, options.lang)
+    messages = catalogue.Messages(root, options.lang)
     writer = _writer(derivation, latex=format != "text", digits=options.digits, exact=options.exact,
                      notation=options.notation)
-    network = derivation.network
     drawn = format in ("tex", "html", "svg")  # md links to an SVG file; text and json have no diagram
-    k = index_letters(writer.notation.names())[2]  # the index of the output units in general formulas
-    local = {name: writer.math(symbol) for name, symbol in zip("xot", (X, O, T))}
-
-    def unit_labels(layer) -> str:
-        return ", ".join(writer.notation.unit(unit.name, latex=False) for unit in layer.units)
-
     return {
         "d": derivation,
-        "network": network,
-        "spec": network.spec,
+        "network": derivation.network,
+        "spec": derivation.network.spec,
         "options": options,
         "w": writer,
         "eq": writer.equation,
         "math": writer.math,
         "number": writer.number,
         "_": messages,
-        "phrase": messages.phrase,
         "lang": options.lang,
-        "backward": _backward_groups(derivation),
-        "notation": options.notation,
-        "zip": zip,
-        "local": local,
-        # The outline's blocks (render/outline.py), laid out by templates/<format>/blocks.*.j2.
-        "given_tables": outline.given(derivation, writer, messages, local, unit_labels),
-        "after_table": outline.after(derivation, writer, messages),
-        "summary_table": outline.summary(derivation, writer, messages),
-        "verification_table": outline.verification(derivation, writer, messages),
-        # Sentences and labels that depend on the options and the network, decided once for every format.
-        "intro": messages("intro_exact" if options.exact else "intro", digits=options.digits),
-        "bias_note": None if not any(p.is_bias for p in network.parameters) else
-        messages("updating_biases" if network.spec.update_biases else "not_updating_biases"),
-        # E as the sum of the loss's term over the output units k, and the δ recursion in general
-        # (derive.derivation.general_rules), each chain written as its parts.
-        "loss_rule": [writer.math(network.loss), writer.math(Summed(sympy.Symbol(k), network.spec.loss.term))],
-        "rules": {name: [writer.math(part) for part in chain]
-                  for name, chain in general_rules(writer.notation.names()).items()},
-        "unit_labels": unit_labels,
-        "generic": lambda kind, *letters: writer.notation.generic(kind, *letters, latex=format != "text"),
-        "k": k,
         "diagram": layout(derivation, writer.notation, edge_labels=options.edge_labels,
                           unit_values=options.unit_values, digits=options.diagram_digits) if drawn else None,
+        "diagram_file": None,
         "marker": "arrow",
     }
 
@@ -379,28 +353,8 @@ def template_directory(template_dir: str | Path | None) -> Path:
     return root
 
 
-_ESCAPES = {"tex": tex_text, "html": lambda text: str(markupsafe.escape(text)), "none": str}
-
-
-class Messages(catalogue.Messages):
-    """The message catalogue of one language (see :mod:`derive.catalogue`), for documents.
-
-    Called as _(key, **fields) it returns the message with its fields filled
-    in; phrase(key, escape, **fields) escapes the message's prose for
-    `escape` (tex, html, none) while its fields, already written in that
-    format (mathematics, say), go in as they are.
-    """
-
-    def phrase(self, key: str, escape: str, **fields) -> str:
-        written = []
-        for literal, field, _, _ in string.Formatter().parse(self.messages[key]):
-            written.append(_ESCAPES[escape](literal))
-            if field is not None:
-                written.append(str(fields[field]))
-        return "".join(written)
-
-
 def _json_document(derivation, writer: _Writer) -> dict:
+    """Return the JSON document: the figures (derive.export), and every step written as the documents show it."""
     from ..export import to_data
     data = to_data(derivation)
     data["steps"] = [{"section": s.section, "kind": s.kind, "subject": s.subject, "layer": s.layer,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..notation import Notation
 from ..numbers import format_number, to_float
-from . import Messages, render_template, template_directory
+from ..catalogue import Messages
+from . import render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
 
 REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
