@@ -70,19 +70,21 @@ def _derivative_in_output(formula: sympy.Expr, variable: sympy.Symbol) -> sympy.
 def _polynomial_in(formula: sympy.Expr, derivative: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr | None:
     """Return the polynomial p of lowest degree (at most _MAX_DEGREE) with derivative = p(formula), or None.
 
-    The coefficients are solved for from f and f' (as floats) at the first
+    The coefficients are solved for from f and f' (evaluated at 20 digits, solved in floats) at the first
     degree + 1 points and read as simple rationals; p is kept only when it
     matches at the other points and SymPy proves the identity exactly: f' − p(f)
     cancels to 0.
     """
-    from .program import compile_program
-    from .numbers import EvaluationError
-    f, slope = sympy.Symbol("f", real=True), sympy.Symbol("slope", real=True)
-    try:
-        compiled = compile_program([(f, formula), (slope, derivative)])
-        samples = [(row[f], row[slope]) for row in (compiled({variable: float(point)}) for point in _POINTS)]
-    except (EvaluationError, ValueError, TypeError):
-        return None
+    samples = []
+    for point in _POINTS:
+        at = {variable: sympy.Float(point, 20)}
+        try:
+            value, slope = formula.xreplace(at).evalf(20), derivative.xreplace(at).evalf(20)
+        except (ValueError, TypeError, ArithmeticError):  # SymPy cannot evaluate it there
+            return None
+        if not (value.is_Float and slope.is_Float):  # not a real number there (a pole, a complex value)
+            return None
+        samples.append((float(value), float(slope)))
     for degree in range(1, _MAX_DEGREE + 1):
         coefficients = _solve([[value ** k for k in range(degree + 1)] for value, _ in samples[:degree + 1]],
                               [s for _, s in samples[:degree + 1]])

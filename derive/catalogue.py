@@ -29,10 +29,19 @@ def languages(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in ((root or template_root()) / "i18n").glob("*.yaml"))
 
 
+# libyaml's safe loader when PyYAML was built with it (about ten times faster than the pure-Python one, and the
+# same safe constructor: plain data only).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=32)
 def _read(path: Path, modified: int) -> dict[str, str]:
     """Return a catalogue file's messages, read once for each version of the file."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = _LOADER(path.read_text(encoding="utf-8"))
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def read(root: Path, lang: str) -> dict[str, str]:

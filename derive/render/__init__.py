@@ -1,8 +1,8 @@
-"""Documents from a Derivation: Jinja2 templates fed with formatted steps.
+"""Documents from a Derivation: its outline (render/outline.py) laid out by each format's Jinja2 emitter.
 
 Nothing here does mathematics. The printers turn each step's expressions into
-LaTeX or text, the message catalogue supplies the prose, and the template for
-the format lays them out.
+LaTeX or text, the message catalogue supplies the prose, the outline puts them
+in blocks, and the templates of the format lay the blocks out.
 """
 from __future__ import annotations
 
