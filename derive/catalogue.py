@@ -51,7 +51,7 @@ def read(root: Path, lang: str) -> dict[str, str]:
         path = template_root() / "i18n" / f"{lang}.yaml"
     if not path.is_file():
         known = sorted(set(languages(root)) | set(languages()))
-        raise RenderError(f"no message catalogue for language {lang!r}; available: {', '.join(known)}")
+        raise RenderError("error_no_catalogue", lang=lang, languages=", ".join(known))
     return _read(path, path.stat().st_mtime_ns)
 
 

@@ -13,7 +13,7 @@ import click
 
 from . import examples
 from .derivation import derive as derive_network
-from .errors import DeriveError, one_line
+from .errors import DeriveError, Phrase, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, document_files, formats, languages, render, render_diagram
@@ -29,9 +29,13 @@ REPORT_EXTENSIONS = {".md": "md", ".json": "json", ".txt": "text"}
 
 
 class InputError(click.ClickException):
-    """Bad input: one line on stderr, exit code 2."""
+    """Bad input: one line on stderr, exit code 2. InputError(key, **fields) for a message of derive's own
+    (a catalogue key), InputError(str(error)) for a DeriveError's."""
 
     exit_code = 2
+
+    def __init__(self, message: str, **fields):
+        super().__init__(Phrase(message, **fields) if message.startswith("error_") else message)
 
     def show(self, file=None):
         click.echo(f"error: {one_line(self.message)}", err=True)
@@ -123,11 +127,11 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         format_ = EXTENSIONS.get(output.suffix.lower(), "md") if output else "md"
     known = [*formats(template_dir if template_dir and template_dir.is_dir() else None), "pdf"]
     if format_ not in known:
-        raise InputError(f"unknown format {format_!r}; use one of {', '.join(known)}")
+        raise InputError("error_unknown_format", format=format_, known=", ".join(known))
     if format_ == "pdf" and output is None:
-        raise InputError("PDF output needs -o FILE.pdf")
+        raise InputError("error_pdf_needs_output")
     if verify and round_steps is not None:
-        raise InputError("--verify compares exact figures; it cannot be combined with --round-steps")
+        raise InputError("error_verify_round_steps")
     options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir)
     try:
         derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
@@ -141,7 +145,7 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         document = files[0][1]
         click.echo(document, nl=not document.endswith("\n"))
     if verify and derivation.verified is False:
-        raise click.ClickException("self-check failed: some gradients disagree")
+        raise click.ClickException(Phrase("error_self_check_failed"))
 
 
 @cli.command()
@@ -178,7 +182,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
     # Bytes that are not UTF-8 on the command line arrive as surrogates: show them as U+FFFD, not crash.
     claims = [claim.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for claim in claims]
     if not claims and claims_file is None:
-        raise InputError("give at least one --claim, or --claims FILE")
+        raise InputError("error_no_claims")
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
@@ -187,8 +191,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
         grouped = load_claims(claims_file) if claims_file is not None else {}
         if claims:
             if None in grouped:
-                raise InputError("--claim and a claims file without student ids would be one student; "
-                                 "give the file's claims student ids, or use one or the other")
+                raise InputError("error_claims_one_student")
             grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
         report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
         document = render_report(report, format_, lang=lang, digits=digits, template_dir=template_dir)

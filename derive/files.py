@@ -108,8 +108,7 @@ def write_documents(named: Path | None, files: list[tuple[Path, object]], manife
             check_target(path)
         elif path.exists() or path.is_symlink():
             if not path.is_file() or path.is_symlink() or not ours(path, manifest, manifest_directory):
-                raise OutputError(f"{path} exists and was not written by derive (or was changed since); "
-                                  "it is left alone: move it away or choose another name")
+                raise OutputError("error_output_not_ours", path=str(path))
     ordered = [entry for entry in files if entry[0] != named] + [entry for entry in files if entry[0] == named]
     written = {}
     for path, content in ordered:
@@ -128,7 +127,7 @@ def _make_directory(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{directory}: cannot create the directory: {error.strerror or error}") from None
+        raise OutputError("error_cannot_create_directory", str(directory), reason=error.strerror or error) from None
 
 
 def check_target(path: Path) -> None:
@@ -138,11 +137,11 @@ def check_target(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as error:
-        raise OutputError(f"{path}: {error.strerror or error}") from None
+        raise OutputError("error_os", str(path), reason=error.strerror or error) from None
     if stat.S_ISREG(status.st_mode) or os.path.abspath(path) in WRITTEN_INTO:
         return
-    kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
-    raise OutputError(f"{path} is {kind}; derive writes only regular files (or /dev/null, /dev/stdout)")
+    raise OutputError("error_output_directory" if stat.S_ISDIR(status.st_mode) else "error_output_not_regular",
+                      path=str(path))
 
 
 def write_output(path: Path, data: bytes) -> None:
@@ -153,7 +152,7 @@ def write_output(path: Path, data: bytes) -> None:
             with open(path, "wb") as stream:
                 stream.write(data)
         except OSError as error:
-            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+            raise OutputError("error_cannot_write", str(path), reason=error.strerror or error) from None
         return
     write_atomically(path, data)
 
@@ -165,11 +164,11 @@ def write_atomically(path: Path, data: bytes) -> None:
     """
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise OutputError(f"{path}: the directory {directory} does not exist")
+        raise OutputError("error_no_directory", str(path), directory=str(directory))
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as error:
-        raise OutputError(f"{path}: cannot write into {directory}: {error.strerror or error}") from None
+        raise OutputError("error_cannot_write_into", str(path), directory=str(directory), reason=error.strerror or error) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -178,7 +177,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+        raise OutputError("error_cannot_write", str(path), reason=error.strerror or error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

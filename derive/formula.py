@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 
 import sympy
 
-from .errors import FormulaError
+from .errors import FormulaError, Phrase
 
 MAX_LENGTH = 500
 MAX_DEPTH = 40
@@ -77,7 +77,7 @@ def _tokenise(text: str) -> list[_Token]:
         match = _TOKEN.match(text, position)
         if not match:
             character = text[position:].lstrip()[:1]
-            raise FormulaError(f"unexpected character {character!r} at position {position + 1} in {text!r}")
+            raise FormulaError("error_formula_character", character=character, position=position + 1, formula=text)
         number, name, op = match.groups()
         kind, value = ("number", number) if number else ("name", name) if name else ("op", op)
         tokens.append(_Token(kind, value, match.start(match.lastindex) + 1))
@@ -94,9 +94,11 @@ class _Parser:
         self.variables = variables
         self.depth = 0
 
-    def fail(self, message: str) -> FormulaError:
+    def fail(self, key: str, **fields) -> FormulaError:
+        """Return the error `key` (a catalogue key, filled in with `fields`) at the current token."""
         token = self.tokens[self.index]
-        return FormulaError(f"{message} at position {token.position} in {self.text!r}")
+        return FormulaError("error_formula_at", problem=Phrase(key, **fields), position=token.position,
+                            formula=self.text)
 
     @property
     def current(self) -> _Token:
@@ -111,19 +113,19 @@ class _Parser:
 
     def expect(self, text: str) -> None:
         if not self.take(text):
-            found = self.current.text or "end of formula"
-            raise self.fail(f"expected {text!r}, found {found!r}")
+            found = self.current.text or Phrase("error_formula_end")
+            raise self.fail("error_formula_expected", expected=text, found=found)
 
     def parse(self) -> sympy.Expr:
         result = self.expression()
         if self.current.kind != "end":
-            raise self.fail(f"unexpected {self.current.text!r}")
+            raise self.fail("error_formula_unexpected", token=self.current.text)
         return result
 
     def expression(self) -> sympy.Expr:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail("formula nested too deeply")
+            raise self.fail("error_formula_too_deep")
         result = self.term()
         while self.current.text in ("+", "-"):
             op = self.take().text
@@ -138,7 +140,7 @@ class _Parser:
             op = self.take().text
             right = self.unary()
             if op == "/" and right == 0:
-                raise self.fail("division by zero")
+                raise self.fail("error_formula_division_by_zero")
             result = self.bounded(result * right if op == "*" else result / right)
         return result
 
@@ -155,11 +157,11 @@ class _Parser:
             self.take()
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise self.fail("formula nested too deeply")
+                raise self.fail("error_formula_too_deep")
             exponent = self.unary()
             self.depth -= 1
             if exponent.is_number and abs(exponent) > MAX_EXPONENT:
-                raise self.fail(f"exponent larger than {MAX_EXPONENT}")
+                raise self.fail("error_formula_exponent", limit=MAX_EXPONENT)
             return self.bounded(base ** exponent)
         return base
 
@@ -168,7 +170,7 @@ class _Parser:
         if value.is_number:
             approximate = value.evalf(15)
             if not (approximate.is_real and approximate.is_finite) or abs(approximate) > MAX_NUMBER:
-                raise self.fail("the formula builds a number beyond ±1e12, or one that is not real")
+                raise self.fail("error_formula_out_of_bounds")
         return value
 
     def atom(self) -> sympy.Expr:
@@ -177,7 +179,7 @@ class _Parser:
             self.take()
             _, _, exponent = token.text.lower().partition("e")
             if exponent and abs(int(exponent)) > _MAX_LITERAL_EXPONENT:
-                raise self.fail(f"the number {token.text[:20]} is beyond ±1e12")
+                raise self.fail("error_formula_number_range", number=token.text[:20])
             return self.bounded(sympy.Rational(token.text))
         if token.text == "(":
             self.take()
@@ -193,17 +195,15 @@ class _Parser:
             if token.text in CONSTANTS:
                 return CONSTANTS[token.text]
             allowed = ", ".join(sorted(self.variables))
-            raise FormulaError(
-                f"unknown name {token.text!r} at position {token.position} in {self.text!r} (allowed variables: {allowed})"
-            )
-        raise self.fail(f"unexpected {token.text or 'end of formula'!r}")
+            raise FormulaError("error_formula_unknown_name", name=token.text, position=token.position,
+                               formula=self.text, allowed=allowed)
+        raise self.fail("error_formula_unexpected", token=token.text or Phrase("error_formula_end"))
 
     def call(self, name: _Token) -> sympy.Expr:
         if name.text not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise FormulaError(
-                f"unknown function {name.text!r} at position {name.position} in {self.text!r} (known functions: {known})"
-            )
+            raise FormulaError("error_formula_unknown_function", name=name.text, position=name.position,
+                               formula=self.text, known=known)
         arity, build = FUNCTIONS[name.text]
         self.expect("(")
         arguments = [self.expression()]
@@ -211,7 +211,8 @@ class _Parser:
             arguments.append(self.expression())
         self.expect(")")
         if len(arguments) != arity:
-            raise FormulaError(f"{name.text}() takes {arity} argument(s), got {len(arguments)} in {self.text!r}")
+            raise FormulaError("error_formula_arguments", name=name.text, arity=arity, count=len(arguments),
+                               formula=self.text)
         return self.bounded(build(*arguments))
 
 
@@ -221,7 +222,7 @@ def parse_formula(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Exp
     Raises FormulaError, with the position, for anything outside the grammar.
     """
     if not isinstance(text, str) or not text.strip():
-        raise FormulaError("a formula must be a non-empty string")
+        raise FormulaError("error_formula_empty")
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula longer than {MAX_LENGTH} characters")
+        raise FormulaError("error_formula_too_long", limit=MAX_LENGTH)
     return _Parser(text, variables).parse()

@@ -65,13 +65,12 @@ def questions(derivation: Derivation, ask: str) -> list[Question]:
         try:
             symbol = parse_claim(f"{item} = 0", vocabulary).quantity
         except ClaimError as error:
-            raise HandoutError(f"--ask: {item!r}: {error.message}; ask for {', '.join(KINDS)} or a quantity "
-                               f"such as delta_h1 or w5_new") from None
+            raise HandoutError("error_ask_unreadable", item=item, problem=error.message, kinds=", ".join(KINDS)) from None
         if symbol not in derivation.values:
-            raise HandoutError(f"--ask: {item!r} is not computed for this network")
+            raise HandoutError("error_ask_not_computed", item=item)
         chosen.append(symbol)
     if not chosen:
-        raise HandoutError(f"--ask names no quantity; use {', '.join(KINDS)} or names such as delta_h1")
+        raise HandoutError("error_ask_nothing", kinds=", ".join(KINDS))
     order = {step.lhs: index for index, step in enumerate(derivation.steps)}
     unique = sorted(dict.fromkeys(chosen), key=lambda s: order.get(s, len(order)))
     return [Question(symbol, symbol.claim_name()) for symbol in unique]
@@ -157,8 +156,7 @@ def variants(spec: Spec, count: int, seed: int, decimals: int = 2, round_steps: 
                 result.append((candidate, derivation))
                 break
         else:
-            raise HandoutError(f"no usable variant found in {MAX_DRAWS} draws (every draw was degenerate); "
-                               f"try more --decimals")
+            raise HandoutError("error_no_variant", draws=MAX_DRAWS)
         if progress is not None:
             progress(index)
     return result

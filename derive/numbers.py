@@ -11,7 +11,7 @@ from typing import Mapping
 
 import sympy
 
-from .errors import DeriveError
+from .errors import DeriveError, Phrase
 
 PRECISION = 50  # significant decimal digits of every computed value
 MAX_VALUE = sympy.Integer(10) ** 100  # a computed value beyond this is out of range (an overflowing network)
@@ -23,10 +23,11 @@ class EvaluationError(DeriveError):
     """A quantity that has no finite real value at the sample (ln 0, division by zero, ...)."""
 
 
-def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str = "a value",
+def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], what: str | None = None,
              precision: int = PRECISION) -> sympy.Expr:
     """Return the value of `expression` at `values`: a Rational when exact, else a Float of `precision` digits."""
     values = values if isinstance(values, dict) else dict(values)
+    what = Phrase("error_what_value") if what is None else what
     if any(power.exp.free_symbols for power in expression.atoms(sympy.Pow)):
         # A power with a variable exponent (x^x, 1000^x) would be computed exactly, digit by digit, at an
         # exact value: 1000^123456789 has 370 million digits. At a float of `precision` digits it is quick,
@@ -38,12 +39,11 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
         result = result.evalf(precision)
     if result.free_symbols:
         missing = ", ".join(sorted(s.name for s in result.free_symbols))
-        raise EvaluationError(f"{what} depends on quantities without a value: {missing}")
+        raise EvaluationError("error_value_missing", what=what, missing=missing)
     if not (result.is_Rational or (result.is_Float and result.is_finite)):
-        raise EvaluationError(f"{what} is undefined at the sample (it evaluates to {str(result)[:40]})")
+        raise EvaluationError("error_value_undefined", what=what, result=str(result)[:40])
     if abs(result) > MAX_VALUE or (result != 0 and abs(result) < MIN_VALUE):
-        size = "beyond ±1e100" if abs(result) > MAX_VALUE else "smaller than 1e-300 (but not 0)"
-        raise EvaluationError(f"{what} is {size} at the sample: the network's numbers are out of range")
+        raise EvaluationError("error_value_too_large" if abs(result) > MAX_VALUE else "error_value_too_small", what=what)
     return result
 
 

@@ -111,10 +111,10 @@ class CompiledProgram:
         try:
             results = self.function(*[float(values[symbol]) for symbol in self.inputs])
         except (ValueError, OverflowError, ZeroDivisionError) as error:
-            raise EvaluationError(f"the compiled program has no finite value here ({error})") from None
+            raise EvaluationError("error_program_no_value", problem=error) from None
         bad = [symbol for symbol, value in zip(self.outputs, results) if not math.isfinite(value)]
         if bad:
-            raise EvaluationError(f"{bad[0]} is not finite here")
+            raise EvaluationError("error_program_not_finite", name=bad[0])
         return dict(zip(self.outputs, results))
 
 

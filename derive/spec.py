@@ -13,7 +13,7 @@ import sympy
 import yaml
 
 from . import functions
-from .errors import SpecError, one_line
+from .errors import Phrase, SpecError, one_line
 from .quantities import index_spellings, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
@@ -100,53 +100,55 @@ class _Reader:
         self.source = source
 
     def where(self, node: yaml.Node | None, field: str) -> str:
-        line = f", line {node.start_mark.line + 1}" if node is not None else ""
-        return f"{self.source}{line}, {field}" if field else f"{self.source}{line}"
+        return where(self.source, node.start_mark.line + 1 if node is not None else None, field)
 
-    def fail(self, message: str, node: yaml.Node | None, field: str) -> SpecError:
-        return SpecError(message, self.where(node, field))
+    def fail(self, key: str, node: yaml.Node | None, field: str, **fields) -> SpecError:
+        return SpecError(key, self.where(node, field), **fields)
 
     def untagged(self, node, field) -> None:
         """Refuse a node with a tag written by hand (!foo, !!binary, and !!int or !!str too)."""
         mark = node.start_mark
         written = mark.buffer is not None and mark.buffer[mark.pointer:mark.pointer + 1] == "!"
         if written or node.tag not in _IMPLICIT_TAGS | _CONTAINER_TAGS:
-            raise self.fail(f"YAML tags such as {node.tag[:40]!r} are not supported", node, field)
+            raise self.fail("error_yaml_tag", node, field, tag=node.tag[:40])
 
     def mapping(self, node, field, allowed=None, extensions: bool = False) -> dict[str, yaml.Node]:
         """Return a mapping's value nodes by key; with `extensions`, keys starting with "x-" are skipped."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail("expected a mapping", node, field)
+            raise self.fail("error_expected_mapping", node, field)
         self.untagged(node, field)
         result: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail("keys must be plain names", key_node, field)
+                raise self.fail("error_keys_plain", key_node, field)
             self.untagged(key_node, field)
             key = key_node.value
             if key in result:
-                raise self.fail(f"duplicate key {key!r}", key_node, field)
+                raise self.fail("error_duplicate_key", key_node, field, name=key)
             if extensions and key.startswith("x-"):
                 continue
             if allowed is not None and key not in allowed:
                 hint = difflib.get_close_matches(key, sorted(allowed), n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(allowed))})"
-                raise self.fail(f"unknown key {one_line(key)[:40]!r}{suggestion}", key_node, field)
+                suggestion = (Phrase("error_did_you_mean", name=hint[0]) if hint
+                              else Phrase("error_allowed_keys", allowed=", ".join(sorted(allowed))))
+                raise self.fail("error_unknown_key", key_node, field, name=one_line(key)[:40], suggestion=suggestion)
             result[key] = value_node
         return result
 
-    def sequence(self, node, field, limit: int | None = None, what: str = "entries") -> list[yaml.Node]:
+    def sequence(self, node, field, limit: int | None = None, too_many: str = "error_too_many_entries"
+                 ) -> list[yaml.Node]:
+        """Return a list's nodes; `too_many` is the catalogue key saying there are more than `limit`."""
         if not isinstance(node, yaml.SequenceNode):
-            raise self.fail("expected a list", node, field)
+            raise self.fail("error_expected_list", node, field)
         self.untagged(node, field)
         if limit is not None and len(node.value) > limit:
-            raise self.fail(f"{len(node.value)} {what}: at most {limit} are allowed", node, field)
+            raise self.fail(too_many, node, field, count=len(node.value), limit=limit)
         return list(node.value)
 
     def scalar(self, node, field) -> str:
         """Return a scalar's text exactly as written (quotes removed)."""
         if not isinstance(node, yaml.ScalarNode):
-            raise self.fail("expected a single value", node, field)
+            raise self.fail("error_expected_single_value", node, field)
         self.untagged(node, field)
         return node.value
 
@@ -157,23 +159,22 @@ class _Reader:
         value = "" if self.is_null(node) else self.scalar(node, field)
         bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\n\t"), None)
         if bad is not None:
-            raise self.fail(f"control character U+{ord(bad):04X} in the text", node, field)
+            raise self.fail("error_control_character", node, field, code=ord(bad))
         return value
 
     def name(self, node, field) -> str:
         value = self.scalar(node, field)
         if not NAME.match(value):
-            raise self.fail(f"invalid name {one_line(value)[:40]!r}: use a letter followed by letters, digits or "
-                            "underscores (at most 32)", node, field)
+            raise self.fail("error_invalid_name", node, field, name=one_line(value)[:40])
         reason = reserved_reason(value)
         if reason:
-            raise self.fail(f"{value!r} cannot name a unit, input or parameter: {reason}", node, field)
+            raise self.fail("error_reserved_name", node, field, name=value, reason=reason)
         return value
 
     def boolean(self, node, field) -> bool:
         value = self.scalar(node, field).lower() if node.tag == "tag:yaml.org,2002:bool" else None
         if value not in _TRUE | _FALSE:
-            raise self.fail("expected true or false", node, field)
+            raise self.fail("error_expected_boolean", node, field)
         return value in _TRUE
 
     def number(self, node, field) -> sympy.Rational:
@@ -181,25 +182,32 @@ class _Reader:
         # A number is a plain (unquoted) scalar; YAML 1.1 types 1e-3 as text, so the text decides, not YAML's type.
         plain = isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in _NUMBER_TAGS
         if not plain or (node.tag == "tag:yaml.org,2002:str" and not _DECIMAL.match(node.value)):
-            found = one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "a list or mapping"
-            raise self.fail(f"expected a number, found {found!r}", node, field)
+            found = one_line(node.value)[:40] if isinstance(node, yaml.ScalarNode) else Phrase("error_list_or_mapping")
+            raise self.fail("error_expected_number", node, field, found=found)
         self.untagged(node, field)
         text = node.value
         if len(text) > MAX_NUMBER_CHARACTERS:
-            raise self.fail(f"a number of {len(text)} characters: at most {MAX_NUMBER_CHARACTERS} are allowed",
-                            node, field)
+            raise self.fail("error_number_too_long", node, field, length=len(text), limit=MAX_NUMBER_CHARACTERS)
         if not _DECIMAL.match(text):
-            raise self.fail(f"expected a finite number written in decimals, found {text!r}", node, field)
+            raise self.fail("error_not_decimal", node, field, text=text)
         mantissa, _, exponent = text.lower().lstrip("+-").partition("e")
         digits = mantissa.replace(".", "").lstrip("0")
         if len(digits.rstrip("0") if "." in mantissa else digits) > MAX_SIGNIFICANT_DIGITS:
-            raise self.fail(f"{text!r} has more than {MAX_SIGNIFICANT_DIGITS} significant digits", node, field)
+            raise self.fail("error_too_many_digits", node, field, text=text, limit=MAX_SIGNIFICANT_DIGITS)
         if exponent and abs(int(exponent)) > 100:
-            raise self.fail(f"{text!r} is beyond the range of numbers allowed (1e-12 to 1e12)", node, field)
+            raise self.fail("error_number_range", node, field, text=text)
         value = sympy.Rational(text)
         if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
-            raise self.fail(f"{text!r} is beyond the range of numbers allowed (1e-12 to 1e12)", node, field)
+            raise self.fail("error_number_range", node, field, text=text)
         return value
+
+
+def where(source: str, line: int | None = None, field: str = "") -> str:
+    """Return where something is: the source, then the line (1-based) and the field when known."""
+    if line is not None:
+        return Phrase("error_where_line_field", source=source, line=line, field=field) if field else \
+            Phrase("error_where_line", source=source, line=line)
+    return Phrase("error_where_field", source=source, field=field) if field else source
 
 
 def compose(text: str, source: str, error=SpecError) -> yaml.Node | None:
@@ -209,26 +217,25 @@ def compose(text: str, source: str, error=SpecError) -> yaml.Node | None:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as problem:
         mark = problem.problem_mark or problem.context_mark
-        line = f", line {mark.line + 1}" if mark else ""
-        raise error(f"malformed YAML: {one_line(problem.problem or problem.context)}", f"{source}{line}") from None
+        raise error("error_malformed_yaml", where(source, mark.line + 1 if mark else None),
+                    problem=one_line(problem.problem or problem.context)) from None
     except yaml.reader.ReaderError as problem:
         character = problem.character
         written = f"U+{character:04X}" if isinstance(character, int) else repr(character)
-        raise error(f"character {written} at position {problem.position + 1} is not allowed in a YAML file",
-                    source) from None
+        raise error("error_yaml_character", source, character=written, position=problem.position + 1) from None
     except yaml.YAMLError as problem:
-        raise error(f"malformed YAML: {one_line(problem)}", source) from None
+        raise error("error_malformed_yaml", source, problem=one_line(problem)) from None
     except RecursionError:
-        raise error("nested too deeply", source) from None
+        raise error("error_nested_too_deeply", source) from None
 
 
 def load_text(text: str, source: str = "<spec>") -> Spec:
     """Return the Spec described by YAML or JSON `text`; `source` names it in errors."""
     if len(text) > MAX_FILE_BYTES:
-        raise SpecError(f"larger than {MAX_FILE_BYTES // 1000} kB", source)
+        raise SpecError("error_file_too_large_kb", source, limit=MAX_FILE_BYTES // 1000)
     root = compose(text, source)
     if root is None:
-        raise SpecError("the file is empty", source)
+        raise SpecError("error_file_empty", source)
     return _SpecBuilder(_Reader(source)).build(root)
 
 
@@ -237,16 +244,16 @@ def load(path: str | Path) -> Spec:
     path = Path(path)
     try:
         if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-            raise SpecError(f"larger than {MAX_FILE_BYTES // 1000} kB", str(path))
+            raise SpecError("error_file_too_large_kb", str(path), limit=MAX_FILE_BYTES // 1000)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError("no such file", str(path)) from None
+        raise SpecError("error_no_such_file", str(path)) from None
     except OSError as error:
-        raise SpecError(f"cannot read: {error.strerror or error}", str(path)) from None
+        raise SpecError("error_cannot_read", str(path), reason=error.strerror or error) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SpecError(f"not UTF-8 text (byte {error.start + 1})", str(path)) from None
+        raise SpecError("error_not_utf8_at", str(path), byte=error.start + 1) from None
     return load_text(text, str(path))
 
 
@@ -262,30 +269,30 @@ class _SpecBuilder:
         top = r.mapping(root, "", TOP_LEVEL | set(DESCRIPTIVE), extensions=True)
         for required in ("inputs", "layers", "loss", "sample", "learning_rate"):
             if required not in top:
-                raise r.fail(f"missing {required!r}", root, "")
+                raise r.fail("error_missing_key", root, "", name=required)
         described = {key: r.text(top[key], key) if key in top else "" for key in ("title", *DESCRIPTIVE)}
-        inputs = self.names(top["inputs"], "inputs", "input")
+        inputs = self.names(top["inputs"], "inputs", "error_name_input")
         layers, previous = [], inputs
-        layer_nodes = r.sequence(top["layers"], "layers", MAX_LAYERS, "layers")
+        layer_nodes = r.sequence(top["layers"], "layers", MAX_LAYERS, "error_too_many_layers")
         for index, layer_node in enumerate(layer_nodes, start=1):
             layer = self.layer(layer_node, index, previous)
             layers.append(layer)
             previous = layer.units
         if not layers:
-            raise r.fail("at least one layer is needed", top["layers"], "layers")
+            raise r.fail("error_no_layers", top["layers"], "layers")
         loss = functions.loss(r.scalar(top["loss"], "loss"), r.where(top["loss"], "loss"))
         sample = r.mapping(top["sample"], "sample", {"inputs", "targets"})
         for required in ("inputs", "targets"):
             if required not in sample:
-                raise r.fail(f"missing {required!r}", top["sample"], "sample")
-        sample_inputs = self.values_for(sample["inputs"], inputs, "sample.inputs", "inputs")
-        targets = self.values_for(sample["targets"], layers[-1].units, "sample.targets", "output units")
+                raise r.fail("error_missing_key", top["sample"], "sample", name=required)
+        sample_inputs = self.values_for(sample["inputs"], inputs, "sample.inputs", "error_value_count_inputs")
+        targets = self.values_for(sample["targets"], layers[-1].units, "sample.targets", "error_value_count_outputs")
         problem = functions.target_problem(loss, targets, layers[-1].activation)
         if problem:
-            raise r.fail(problem, sample["targets"], "sample.targets")
+            raise r.fail("error_targets", sample["targets"], "sample.targets", problem=problem)
         learning_rate = r.number(top["learning_rate"], "learning_rate")
         if learning_rate <= 0:
-            raise r.fail("learning_rate must be positive", top["learning_rate"], "learning_rate")
+            raise r.fail("error_learning_rate_positive", top["learning_rate"], "learning_rate")
         update_biases = r.boolean(top["update_biases"], "update_biases") if "update_biases" in top else True
         self.check_spellings(inputs, layers)
         return Spec(described["title"], inputs, tuple(layers), loss, sample_inputs, targets, learning_rate,
@@ -295,8 +302,8 @@ class _SpecBuilder:
         """Record that `name` names `what`; two things of one network never share a name."""
         if name in self.names_seen:
             earlier, earlier_node, _ = self.names_seen[name]
-            raise self.r.fail(f"duplicate name {name!r}: it would name {what} and {earlier} "
-                              f"(line {earlier_node.start_mark.line + 1})", node, field)
+            raise self.r.fail("error_duplicate_name", node, field, name=name, what=what, earlier=earlier,
+                              line=earlier_node.start_mark.line + 1)
         self.names_seen[name] = (what, node, field)
 
     def check_spellings(self, inputs, layers) -> None:
@@ -315,20 +322,18 @@ class _SpecBuilder:
                 continue
             also = unit_spelling(name, unit_names, outputs)
             if also is not None:
-                raise self.r.fail(f"the name {name!r} of {what} would also read as {also} in claims; rename one",
-                                  node, field)
+                raise self.r.fail("error_name_reads_as", node, field, name=name, what=what, also=also)
             if name in index and index[name][0] != name:
-                raise self.r.fail(f"the name {name!r} of {what} would also read as {index[name][1]} in index "
-                                  "notation; rename it", node, field)
+                raise self.r.fail("error_name_reads_as_index", node, field, name=name, what=what, also=index[name][1])
 
     def names(self, node, field, what) -> tuple[str, ...]:
-        items = self.r.sequence(node, field, MAX_UNITS_PER_LAYER, "units")
+        items = self.r.sequence(node, field, MAX_UNITS_PER_LAYER, "error_too_many_units")
         if not items:
-            raise self.r.fail("expected at least one name", node, field)
+            raise self.r.fail("error_no_names", node, field)
         names = []
         for position, item in enumerate(items, start=1):
             name = self.r.name(item, f"{field}[{position}]")
-            self.claim(name, f"{what} {name}", item, f"{field}[{position}]")
+            self.claim(name, Phrase(what, name=name), item, f"{field}[{position}]")
             names.append(name)
         return tuple(names)
 
@@ -337,29 +342,27 @@ class _SpecBuilder:
         data = r.mapping(node, field, LAYER_KEYS)
         for required in ("units", "activation", "weights"):
             if required not in data:
-                raise r.fail(f"missing {required!r}", node, field)
-        units = self.names(data["units"], f"{field}.units", "unit")
+                raise r.fail("error_missing_key", node, field, name=required)
+        units = self.names(data["units"], f"{field}.units", "error_name_unit")
         self.weights += len(units) * len(previous)
         if self.weights > MAX_WEIGHTS:
-            raise r.fail(f"the network has more than {MAX_WEIGHTS} weights, the most allowed", data["units"],
-                         f"{field}.units")
+            raise r.fail("error_too_many_weights", data["units"], f"{field}.units", limit=MAX_WEIGHTS)
         activation = functions.activation(r.scalar(data["activation"], f"{field}.activation"),
                                           r.where(data["activation"], f"{field}.activation"))
         if activation.layer_wise and len(units) > MAX_LAYER_WISE_UNITS:
-            raise r.fail(f"a {activation.name} layer of {len(units)} units: at most {MAX_LAYER_WISE_UNITS} are "
-                         "allowed", data["units"], f"{field}.units")
+            raise r.fail("error_layer_wise_too_large", data["units"], f"{field}.units", activation=activation.name,
+                         count=len(units), limit=MAX_LAYER_WISE_UNITS)
         rows = r.sequence(data["weights"], f"{field}.weights")
         if len(rows) != len(units):
-            raise r.fail(f"layer {index} has {len(units)} units but {len(rows)} weight rows", data["weights"], f"{field}.weights")
+            raise r.fail("error_weight_rows", data["weights"], f"{field}.weights", index=index, units=len(units),
+                         rows=len(rows))
         weights = []
         for row_index, (unit, row_node) in enumerate(zip(units, rows), start=1):
             row_field = f"{field}.weights[{row_index}]"
             entries = r.sequence(row_node, row_field)
             if len(entries) != len(previous):
-                raise r.fail(
-                    f"layer {index}, row {row_index} (unit {unit}) has {len(entries)} weights; "
-                    f"it needs one per unit of the previous layer ({len(previous)}: {', '.join(previous)})",
-                    row_node, row_field)
+                raise r.fail("error_weight_row_length", row_node, row_field, index=index, row=row_index, unit=unit,
+                             count=len(entries), needed=len(previous), previous=", ".join(previous))
             weights.append(tuple(
                 self.parameter(entry, f"{row_field}[{column}]", f"w_{unit}_{source}")
                 for column, (source, entry) in enumerate(zip(previous, entries), start=1)))
@@ -373,7 +376,8 @@ class _SpecBuilder:
         if isinstance(node, yaml.SequenceNode):
             entries = r.sequence(node, f"{field}.bias")
             if len(entries) != len(units):
-                raise r.fail(f"layer {index} has {len(units)} units but {len(entries)} biases", node, f"{field}.bias")
+                raise r.fail("error_bias_count", node, f"{field}.bias", index=index, units=len(units),
+                             count=len(entries))
             return tuple(self.parameter(entry, f"{field}.bias[{position}]", f"b_{unit}")
                          for position, (unit, entry) in enumerate(zip(units, entries), start=1)), False
         shared = self.parameter(node, f"{field}.bias", f"b{index}")
@@ -384,7 +388,7 @@ class _SpecBuilder:
         if isinstance(node, yaml.MappingNode):
             entry = r.mapping(node, field)
             if len(entry) != 1:
-                raise r.fail("a weight or bias is one 'name: number' pair or a bare number", node, field)
+                raise r.fail("error_parameter_form", node, field)
             (key, value_node), = entry.items()
             name = r.name(node.value[0][0], field)
             value = r.number(value_node, f"{field}.{key}")
@@ -392,22 +396,23 @@ class _SpecBuilder:
             name, value = default_name, r.number(node, field)
         known = self.parameters.get(name)
         if known is not None and known.value != value:
-            raise r.fail(f"parameter {name!r} already has the value {known.value} ({known.where})", node, field)
+            raise r.fail("error_parameter_conflict", node, field, name=name, value=known.value, place=known.where)
         if known is None:
-            self.claim(name, f"parameter {name}", node, field)
+            self.claim(name, Phrase("error_name_parameter", name=name), node, field)
         parameter = ParameterSpec(name, value, r.where(node, field))
         self.parameters.setdefault(name, parameter)
         return parameter
 
-    def values_for(self, node, names, field, what) -> tuple[sympy.Rational, ...]:
+    def values_for(self, node, names, field, wrong_count: str) -> tuple[sympy.Rational, ...]:
+        """Return the values of `names`; `wrong_count` is the catalogue key saying a list has too few or many."""
         r = self.r
         if isinstance(node, yaml.MappingNode):
             entries = r.mapping(node, field, set(names))
             missing = [name for name in names if name not in entries]
             if missing:
-                raise r.fail(f"missing value for {', '.join(missing)}", node, field)
+                raise r.fail("error_missing_values", node, field, names=", ".join(missing))
             return tuple(r.number(entries[name], f"{field}.{name}") for name in names)
         items = r.sequence(node, field)
         if len(items) != len(names):
-            raise r.fail(f"{len(items)} values given for {len(names)} {what} ({', '.join(names)})", node, field)
+            raise r.fail(wrong_count, node, field, count=len(items), needed=len(names), names=", ".join(names))
         return tuple(r.number(item, f"{field}[{position}]") for position, item in enumerate(items, start=1))

@@ -9,8 +9,8 @@ from typing import Mapping, Sequence
 import yaml
 
 from ..derivation import Derivation
-from ..errors import DeriveError
-from ..spec import compose
+from ..errors import DeriveError, Phrase
+from ..spec import compose, where as _at
 from .judge import Judge, Verdict
 
 MAX_FILE_BYTES = 5_000_000
@@ -33,16 +33,21 @@ def claims_from_data(data, source: str = "claims") -> dict[str | None, list[str]
     if isinstance(data, list):
         return {None: _claim_list(data, source)}
     if isinstance(data, Mapping) and data:
-        return {str(student): _claim_list(claims, f"{source}: student {student}") for student, claims in data.items()}
-    raise ClaimsFileError(f"{source}: expected a list of claims, or claims grouped by student id")
+        return {str(student): _claim_list(claims, _student(source, student)) for student, claims in data.items()}
+    raise ClaimsFileError("error_claims_form", source)
+
+
+def _student(source: str, student) -> str:
+    """Return where one student's claims are in `source`."""
+    return Phrase("error_where_student", source=source, student=student)
 
 
 def _claim_list(claims, where: str) -> list[str]:
     if not isinstance(claims, list) or not claims:
-        raise ClaimsFileError(f"{where}: expected a non-empty list of claims")
+        raise ClaimsFileError("error_claims_empty", where)
     for position, claim in enumerate(claims, start=1):
         if not isinstance(claim, str):
-            raise ClaimsFileError(f"{where}: claim {position} is not text (quote it: \"out_h1 = 0.59\")")
+            raise ClaimsFileError("error_claim_not_text", where, position=position)
     return list(claims)
 
 
@@ -51,12 +56,12 @@ def load_claims(path: str | Path) -> dict[str | None, list[str]]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ClaimsFileError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
+            raise ClaimsFileError("error_file_too_large_mb", str(path), limit=MAX_FILE_BYTES // 1_000_000)
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ClaimsFileError(f"{path}: {error.strerror or error}") from None
+        raise ClaimsFileError("error_os", str(path), reason=error.strerror or error) from None
     except UnicodeDecodeError:
-        raise ClaimsFileError(f"{path}: not UTF-8 text") from None
+        raise ClaimsFileError("error_not_utf8", str(path)) from None
     return claims_from_text(text, str(path))
 
 
@@ -80,15 +85,15 @@ def claims_from_text(text: str, source: str = "claims") -> dict[str | None, list
         for key, value in root.value:
             student = _text(key)
             if student is None:
-                raise ClaimsFileError(f"{source}, line {key.start_mark.line + 1}: a student id must be text")
+                raise ClaimsFileError("error_student_id_text", _at(source, key.start_mark.line + 1))
             if student in students:
-                raise ClaimsFileError(f"{source}, line {key.start_mark.line + 1}: student id {student!r} is also "
-                                      f"on line {lines[student]}; each student needs an id of their own")
+                raise ClaimsFileError("error_student_id_twice", _at(source, key.start_mark.line + 1), student=student,
+                                      line=lines[student])
             lines[student] = key.start_mark.line + 1
             _untagged(value, source)
-            students[student] = _claim_nodes(value, f"{source}: student {student}")
+            students[student] = _claim_nodes(value, _student(source, student))
         return students
-    raise ClaimsFileError(f"{source}: expected a list of claims, or claims grouped by student id")
+    raise ClaimsFileError("error_claims_form", source)
 
 
 _CONTAINERS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
@@ -97,8 +102,7 @@ _CONTAINERS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 def _untagged(node, where: str) -> None:
     """Refuse a list or mapping with a hand-written tag (!!python/…): a claims file is plain lists of text."""
     if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and node.tag not in _CONTAINERS:
-        raise ClaimsFileError(f"{where}, line {node.start_mark.line + 1}: YAML tags such as "
-                              f"{node.tag[:40]!r} are not supported")
+        raise ClaimsFileError("error_yaml_tag", _at(where, node.start_mark.line + 1), tag=node.tag[:40])
 
 
 def _text(node) -> str | None:
@@ -108,13 +112,13 @@ def _text(node) -> str | None:
 
 def _claim_nodes(node, where: str) -> list[str]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
-        raise ClaimsFileError(f"{where}: expected a non-empty list of claims")
+        raise ClaimsFileError("error_claims_empty", where)
     _untagged(node, where)
     claims = []
     for position, item in enumerate(node.value, start=1):
         text = _text(item)
         if text is None:
-            raise ClaimsFileError(f"{where}: claim {position} is not text (quote it: \"out_h1 = 0.59\")")
+            raise ClaimsFileError("error_claim_not_text", where, position=position)
         claims.append(text)
     return claims
 

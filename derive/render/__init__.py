@@ -217,7 +217,7 @@ def render(derivation, format: str = "md", options: Options | None = None, *, st
     root = template_directory(options.template_dir)
     known = formats(root)
     if format not in known:
-        raise RenderError(f"unknown format {format!r}; use one of {', '.join(known)}")
+        raise RenderError("error_unknown_format", format=format, known=", ".join(known))
     context = document_context(derivation, root, format, options)
     document = outline.derivation_document(derivation, context["w"], context["_"], options, answers=answers,
                                            variant=variant)
@@ -259,7 +259,7 @@ def render_sheet(derivation, questions, format: str = "md", options: Options | N
     """Return the exercise sheet asking for `questions` (handout Questions) in `format` (md, tex or html),
     leaving `options.space` centimetres of working space under each question."""
     if format not in SHEET_FORMATS:
-        raise RenderError(f"exercise sheets are written as {', '.join(SHEET_FORMATS)}")
+        raise RenderError("error_sheet_formats", formats=", ".join(SHEET_FORMATS))
     options = (options or Options(edge_labels="values")).but(**changes)
     root = template_directory(options.template_dir)
     context = document_context(derivation, root, format, options)
@@ -336,20 +336,20 @@ def render_template(root: Path, format: str, name: str, context: dict) -> str:
     try:
         template = _environment(root, format).get_template(name)
     except jinja2.TemplateNotFound:
-        raise RenderError(f"template {name!r} not found in {root}") from None
+        raise RenderError("error_template_not_found", name=name, root=str(root)) from None
     except jinja2.TemplateSyntaxError as error:
-        raise RenderError(f"template {error.name}, line {error.lineno}: {error.message}") from None
+        raise RenderError("error_template_syntax", name=error.name, line=error.lineno, problem=error.message) from None
     try:
         return template.render(**context)
     except jinja2.TemplateError as error:
-        raise RenderError(f"template {name}: {error}") from None
+        raise RenderError("error_template", name=name, problem=str(error)) from None
 
 
 def template_directory(template_dir: str | Path | None) -> Path:
     """Return the directory templates are read from: `template_dir`, or the built-in one."""
     root = Path(template_dir) if template_dir else template_root()
     if not root.is_dir():
-        raise RenderError(f"template directory {str(root)!r} does not exist")
+        raise RenderError("error_template_directory", directory=str(root))
     return root
 
 

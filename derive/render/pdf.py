@@ -19,7 +19,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..errors import RenderError
+from ..errors import Phrase, RenderError
 
 ENGINES = {"pdflatex": "-pdf", "xelatex": "-xelatex"}
 TIMEOUT = 300  # seconds for one document
@@ -89,14 +89,17 @@ def missing_file(log: str) -> str | None:
     return None
 
 
-def missing_file_message(name: str) -> str:
-    """Return the one line saying that TeX lacks the file `name`, and the Debian package to install for it."""
+def missing_file_error(name: str) -> RenderError:
+    """Return the error saying that TeX lacks the file `name`, and the Debian package to install for it."""
     package = PACKAGES.get(name)
     if package:
-        return f"PDF output needs {name}, which is not installed; on Debian or Ubuntu: apt-get install {package}"
-    return (f"PDF output needs {name}, which is not installed; on Debian or Ubuntu it is most often in "
-            f"texlive-latex-extra (apt-get install texlive-latex-extra), and `apt-file search {name}` names "
-            f"the package that has it")
+        return RenderError("error_tex_missing_package", name=name, package=package)
+    return RenderError("error_tex_missing_file", name=name)
+
+
+def missing_file_message(name: str) -> str:
+    """Return the one line (English) saying that TeX lacks the file `name`, and the Debian package for it."""
+    return str(missing_file_error(name))
 
 
 def missing_tools(engine: str = "pdflatex") -> list[str]:
@@ -108,8 +111,8 @@ def require_tools(engine: str) -> None:
     """Raise RenderError, saying what to install, if a program a PDF build with `engine` needs is missing."""
     missing = missing_tools(engine)
     if missing:
-        raise RenderError(f"PDF output needs {' and '.join(missing)}, which are not installed; "
-                          f"on Debian or Ubuntu: {INSTALL[engine]}")
+        tools = Phrase("error_two_tools", first=missing[0], second=missing[1]) if len(missing) == 2 else missing[0]
+        raise RenderError("error_pdf_tools_missing", tools=tools, install=INSTALL[engine])
 
 
 def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
@@ -120,7 +123,7 @@ def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
     package), or when the build fails otherwise (with the log's error lines).
     """
     if engine not in ENGINES:
-        raise RenderError(f"unknown TeX engine {engine!r}")
+        raise RenderError("error_tex_engine", engine=engine)
     require_tools(engine)
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as directory:
         source = Path(directory) / "document.tex"
@@ -134,7 +137,7 @@ def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
             result = subprocess.run(command, cwd=directory, env=environment, capture_output=True,
                                     timeout=TIMEOUT, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise RenderError(f"LaTeX did not finish within {TIMEOUT} s") from None
+            raise RenderError("error_latex_timeout", limit=TIMEOUT) from None
         pdf = Path(directory) / "document.pdf"
         if result.returncode != 0 or not pdf.is_file():
             log = Path(directory) / "document.log"
@@ -142,8 +145,8 @@ def compile_pdf(tex: str, engine: str = "pdflatex") -> bytes:
                 result.stdout.decode(errors="replace")
             name = missing_file(text)
             if name is not None:
-                raise RenderError(missing_file_message(name))
-            raise RenderError("LaTeX failed:\n" + log_errors(text))
+                raise missing_file_error(name)
+            raise RenderError("error_latex_failed", log=log_errors(text))
         return pdf.read_bytes()
 
 
