@@ -95,7 +95,7 @@ class DeriveError(Exception):
         messages = _messages(messages)
         message = _format(messages, self.key, self.fields)
         where = _localised(self.where, messages)
-        return f"{where}: {message}" if where else message
+        return _format(messages, "error_at", {"where": where, "message": message}) if where else message
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
