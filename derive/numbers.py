@@ -41,7 +41,7 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
         missing = ", ".join(sorted(s.name for s in result.free_symbols))
         raise EvaluationError("error_value_missing", what=what, missing=missing)
     if not (result.is_Rational or (result.is_Float and result.is_finite)):
-        raise EvaluationError("error_value_undefined", what=what, result=str(result)[:40])
+        raise EvaluationError("error_value_undefined", what=what, result=str(result.evalf(6))[:40])
     if abs(result) > MAX_VALUE or (result != 0 and abs(result) < MIN_VALUE):
         raise EvaluationError("error_value_too_large" if abs(result) > MAX_VALUE else "error_value_too_small", what=what)
     return result
