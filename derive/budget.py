@@ -23,7 +23,7 @@ class OutOfWork(BaseException):
 
 class _State(threading.local):
     def __init__(self):
-        self.count = 0          # calls counted in this thread while a budget is open
+        self.calls = [0]        # calls counted in this thread while a budget is open (a cell the hook updates)
         self.limits: list[int] = []
         self.previous = None    # the trace function in place before the outermost budget
 
@@ -32,22 +32,28 @@ _state = _State()
 # Installing a trace function is not safe from two threads at once: Python refuses the second ("Cannot
 # install a trace function while another trace function is being installed") while the first runs the
 # process's audit hooks. Each thread's hook is its own; only the installing is taken in turn.
-# Installed inline (`with _installing: sys.settrace(…)`), never through a Python function of ours: the
-# hook counts Python calls, and such a call made after the budget ran out would raise in the wrong place.
+# Installed inline (`with _installing: sys.settrace(…)`): the hook counts Python calls, and such a call made
+# after the budget ran out would raise in the wrong place. Hooks are made (by _hook) only where no hook of
+# ours is counting, or before the budget's state changes.
 _installing = threading.Lock()
 
 
 _RESUMED = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 
 
-def _count(frame, event, arg):
-    _state.count += 1
-    # Python switches the hook off once it raises, so raise only where the exception reaches the work:
-    # not in a generator being resumed (it may be one being closed by the garbage collector) or a finaliser.
-    if _state.count > _state.limits[-1] and not frame.f_code.co_flags & _RESUMED \
-            and frame.f_code.co_name != "__del__":
-        raise OutOfWork()
-    return None  # no tracing inside the frame: only calls are counted
+def _hook(calls: list[int], limit: int):
+    """Return the trace function that counts this thread's calls in `calls` and raises past `limit`.
+
+    It is the cost every counted call pays, so it holds its cell and its limit itself: no thread-local
+    lookup per call."""
+    def count(frame, event, arg):
+        calls[0] += 1
+        # Python switches the hook off once it raises, so raise only where the exception reaches the work:
+        # not in a generator being resumed (it may be one being closed by the garbage collector) or a finaliser.
+        if calls[0] > limit and not frame.f_code.co_flags & _RESUMED and frame.f_code.co_name != "__del__":
+            raise OutOfWork()
+        return None  # no tracing inside the frame: only calls are counted
+    return count
 
 
 @contextmanager
@@ -55,11 +61,13 @@ def work_limit(calls: int):
     """Raise OutOfWork inside the block once it has made `calls` Python calls (or an enclosing budget ran out)."""
     state = _state
     outermost = not state.limits
+    limit = min(state.calls[0] + calls, state.limits[-1]) if state.limits else calls
+    hook = _hook(state.calls, limit)
     if outermost:
-        state.previous, state.count = sys.gettrace(), 0
-    state.limits.append(min(state.count + calls, state.limits[-1]) if state.limits else calls)
+        state.previous, state.calls[0] = sys.gettrace(), 0
+    state.limits.append(limit)
     with _installing:
-        sys.settrace(_count)
+        sys.settrace(hook)
     try:
         yield
     finally:
@@ -74,9 +82,10 @@ def work_limit(calls: int):
             with _installing:
                 sys.settrace(state.previous)
             state.previous = None
-        elif state.count <= state.limits[-1]:
+        elif state.calls[0] <= state.limits[-1]:
+            hook = _hook(state.calls, state.limits[-1])
             with _installing:
-                sys.settrace(_count)
+                sys.settrace(hook)
 
 
 @contextmanager
@@ -91,8 +100,9 @@ def paused():
     try:
         yield
     finally:
+        hook = _hook(state.calls, state.limits[-1])
         with _installing:
-            sys.settrace(_count)
+            sys.settrace(hook)
 
 
 def within(calls: int, work, fallback):
@@ -101,6 +111,6 @@ def within(calls: int, work, fallback):
         with work_limit(calls):
             return work()
     except OutOfWork:
-        if _state.limits and _state.count > _state.limits[-1]:
+        if _state.limits and _state.calls[0] > _state.limits[-1]:
             raise
         return fallback

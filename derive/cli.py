@@ -18,7 +18,6 @@ from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, document_files, formats, languages, render, render_diagram
 from .render.options import EDGE_LABELS, MAX_SPACE, SHEET_SPACE, Options
-from .render.pdf import PendingPDF, compile_pending
 from .render.report import REPORT_FORMATS
 from .spec import load
 
@@ -249,6 +248,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
                 if name is not None:
                     files.append((Path(f"network-{name}.yaml"), handouts.spec_yaml(variant_spec)))
                 advance(1)
+        from .render.pdf import PendingPDF, compile_pending  # only the commands that may write PDFs load TeX's
         pending = sum(isinstance(content, PendingPDF) for _, content in files)
         with progress_bar(pending, "compiling") as advance:
             files = compile_pending(files, progress=advance)
@@ -283,6 +283,7 @@ def examples_command(directory):
         for name in examples.names():
             click.echo(f"{name:16} {examples.summary(name)}")
         return
+    from .render.pdf import compile_pending
     try:
         files = compile_pending(list(example_documents()) + list(example_handouts(compile=False)))
     except DeriveError as error:

@@ -21,7 +21,6 @@ from ..catalogue import languages, template_root  # noqa: F401  (re-exported)
 from ..errors import RenderError
 from ..notation import Notation
 from . import outline
-from .html import mathml
 from .options import Options
 from .printers import MathLatexPrinter, MathTextPrinter, latex_number, text_number
 from ..numbers import format_number, to_float
@@ -195,9 +194,9 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment.filters["columns"] = columns
     environment.filters["md_text"] = md_text
     environment.filters["one_line"] = one_line
-    environment.filters["mathml"] = mathml
+    environment.filters["mathml"] = _mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
-    environment.globals["m"] = mathml  # m(latex): inline mathematics in HTML templates
+    environment.globals["m"] = _mathml  # m(latex): inline mathematics in HTML templates
     return environment
 
 
@@ -329,6 +328,12 @@ def document_files(derivation, format_: str, path, options: Options, *, sheet=No
         if compile:
             content = compile_document(content.tex, content.lang)
     return [(path, content)] + ([(diagram, render_diagram(derivation, options))] if diagram is not None else [])
+
+
+def _mathml(latex, display: bool = False) -> str:
+    """html.mathml, its module loaded by the first HTML document."""
+    from .html import mathml
+    return mathml(latex, display)
 
 
 def render_template(root: Path, format: str, name: str, context: dict) -> str:

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import Phrase, RenderError
@@ -170,6 +169,7 @@ def compile_many(documents: list[tuple[str, str]], progress=None) -> list[bytes]
         return []
     for engine in dict.fromkeys(engine_for(lang) for _, lang in documents):
         require_tools(engine)
+    from concurrent.futures import ThreadPoolExecutor
     pool = ThreadPoolExecutor(max_workers=min(len(documents), os.cpu_count() or 1), thread_name_prefix="derive-tex")
     try:
         futures = [pool.submit(compile_document, tex, lang) for tex, lang in documents]
