@@ -26,7 +26,7 @@ def example(name: str = "classic"):
     from .errors import SpecError
     from .spec import load
     if name not in examples.names():
-        raise SpecError(f"no built-in example {name!r}; choose one of {', '.join(examples.names())}")
+        raise SpecError("error_no_example", name=name, known=", ".join(examples.names()))
     return load(examples.path(name))
 
 

@@ -13,6 +13,7 @@ import click
 
 from . import examples
 from .derivation import derive as derive_network
+from .catalogue import read, template_root
 from .errors import DeriveError, Phrase, one_line
 from .files import write_documents, write_output
 from .notation import STYLES
@@ -27,17 +28,40 @@ EXTENSIONS = {".md": "md", ".tex": "tex", ".html": "html", ".htm": "html", ".pdf
 REPORT_EXTENSIONS = {".md": "md", ".json": "json", ".txt": "text"}
 
 
+def _command_messages():
+    """Return the message catalogue of the running command's --lang (and --template-dir): English when the
+    command has none, or when that language cannot be read (then the language is the bad input)."""
+    context = click.get_current_context(silent=True)
+    params = context.params if context is not None else {}
+    if params.get("lang", "en") != "en" or params.get("template_dir") is not None:
+        from .render import template_directory
+        try:
+            return read(template_directory(params.get("template_dir")), params.get("lang", "en"))
+        except DeriveError:
+            pass
+    return read(template_root(), "en")
+
+
 class InputError(click.ClickException):
     """Bad input: one line on stderr, exit code 2. InputError(key, **fields) for a message of derive's own
-    (a catalogue key), InputError(str(error)) for a DeriveError's."""
+    (a catalogue key), InputError(error) for a DeriveError; either is written in the command's --lang."""
 
     exit_code = 2
 
-    def __init__(self, message: str, **fields):
-        super().__init__(Phrase(message, **fields) if message.startswith("error_") else message)
+    def __init__(self, message: str | DeriveError, **fields):
+        error = message if isinstance(message, DeriveError) else DeriveError(message, **fields)
+        messages = _command_messages()
+        super().__init__(error.text(messages))
+        self.line = Phrase("error_line", message=self.message).text(messages)
 
     def show(self, file=None):
-        click.echo(f"error: {one_line(self.message)}", err=True)
+        click.echo(one_line(self.line), err=True)
+
+
+class SelfCheckFailed(InputError):
+    """--verify found a gradient that disagrees: one line, exit code 1 (the input was fine; derive was not)."""
+
+    exit_code = 1
 
 
 def resolve_spec(spec: str | None) -> Path:
@@ -139,12 +163,12 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         if output is not None:
             write_documents(output, files)
     except DeriveError as error:
-        raise InputError(str(error)) from None
+        raise InputError(error) from None
     if output is None:
         document = files[0][1]
         click.echo(document, nl=not document.endswith("\n"))
     if verify and derivation.verified is False:
-        raise click.ClickException(Phrase("error_self_check_failed"))
+        raise SelfCheckFailed("error_self_check_failed")
 
 
 @cli.command()
@@ -197,7 +221,7 @@ def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, di
         if output is not None:
             write_output(output, document.encode("utf-8"))
     except DeriveError as error:
-        raise InputError(str(error)) from None
+        raise InputError(error) from None
     if output is None:
         click.echo(document, nl=not document.endswith("\n"))
     sys.exit(0 if report.passed else 1)
@@ -259,7 +283,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
             files.append((Path("answers.csv"), handouts.answers_csv(rows)))
         write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
     except DeriveError as error:
-        raise InputError(str(error)) from None
+        raise InputError(error) from None
     click.echo(f"wrote {len(files)} files to {directory}")
 
 
@@ -287,11 +311,11 @@ def examples_command(directory):
     try:
         files = compile_pending(list(example_documents()) + list(example_handouts(compile=False)))
     except DeriveError as error:
-        raise InputError(str(error)) from None
+        raise InputError(error) from None
     try:
         write_documents(None, [(directory / path, content) for path, content in files], manifest_directory=directory)
     except DeriveError as error:
-        raise InputError(str(error)) from None
+        raise InputError(error) from None
     for path, _ in files:
         click.echo(f"wrote {directory / path}")
     page = directory / HANDOUT_PICTURE

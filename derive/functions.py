@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import sympy
 
-from .errors import SpecError
+from .errors import DeriveError, Phrase, SpecError
 from .formula import parse_formula
 
 # The variables formulas are written in. They are real, so SymPy differentiates
@@ -78,7 +78,7 @@ class UpdateRule:
 def update_rule(name: str = "sgd", where: str | None = None) -> UpdateRule:
     """Return the UpdateRule of the catalogue named `name`."""
     if name not in UPDATE_RULES:
-        raise SpecError(f"unknown update rule {name!r}; use one of {_names(UPDATE_RULES)}", where)
+        raise SpecError("error_unknown_update_rule", where, name=name, known=_names(UPDATE_RULES))
     return _update_rule(name)
 
 
@@ -168,7 +168,7 @@ def _names(known) -> str:
 def activation(text: str, where: str | None = None) -> Activation:
     """Return the Activation for a built-in name or a formula in x."""
     if not isinstance(text, str) or not text.strip():
-        raise SpecError("activation must be a name or a formula in x", where)
+        raise SpecError("error_activation_type", where)
     name = ACTIVATION_ALIASES.get(text.strip(), text.strip())
     if name in ACTIVATIONS:
         formula, latex_name, text_name = ACTIVATIONS[name]
@@ -177,30 +177,30 @@ def activation(text: str, where: str | None = None) -> Activation:
         return Activation(name, None, r"\operatorname{softmax}", "softmax", layer_wise=True)
     if name.isidentifier() and name != "x":
         known = _names(list(ACTIVATIONS) + list(ACTIVATION_ALIASES) + list(LAYER_ACTIVATIONS))
-        raise SpecError(f"unknown activation {name!r}; use one of {known}, or a formula in x", where)
+        raise SpecError("error_unknown_activation", where, name=name, known=known)
     try:
         formula = parse_formula(name, {"x": X})
-    except Exception as error:
-        raise SpecError(f"activation: {error}", where) from None
+    except DeriveError as error:
+        raise SpecError("error_activation_formula", where, problem=Phrase(error.key, **error.fields)) from None
     return Activation(name, formula, "f", "f")
 
 
 def loss(text: str, where: str | None = None) -> Loss:
     """Return the Loss for a built-in name or a formula in o and t (summed over the outputs)."""
     if not isinstance(text, str) or not text.strip():
-        raise SpecError("loss must be a name or a formula in o and t", where)
+        raise SpecError("error_loss_type", where)
     name = text.strip()
     if name in LOSSES:
         formula, reduction, targets = LOSSES[name]
         return Loss(name, parse_formula(formula, {"o": O, "t": T}), reduction, targets)
     if name.isidentifier() and name not in ("o", "t"):
-        raise SpecError(f"unknown loss {name!r}; use one of {_names(LOSSES)}, or a formula in o and t", where)
+        raise SpecError("error_unknown_loss", where, name=name, known=_names(LOSSES))
     try:
         term = parse_formula(name, {"o": O, "t": T})
-    except Exception as error:
-        raise SpecError(f"loss: {error}", where) from None
+    except DeriveError as error:
+        raise SpecError("error_loss_formula", where, problem=Phrase(error.key, **error.fields)) from None
     if not term.has(O):
-        raise SpecError("a loss formula must depend on o", where)
+        raise SpecError("error_loss_without_o", where)
     return Loss(name, term, "sum")
 
 

@@ -20,7 +20,7 @@ PACKAGE = ROOT / "derive"
 EN = read(template_root(), "en")
 ZH = read(template_root(), "zh")
 # The modules whose errors are all keys and fields.
-CONVERTED = ["errors.py", "spec.py", "formula.py", "files.py", "handout.py", "numbers.py", "budget.py", "program.py",
+CONVERTED = ["errors.py", "functions.py", "render/options.py", "__init__.py", "spec.py", "formula.py", "files.py", "handout.py", "numbers.py", "budget.py", "program.py",
              "render/pdf.py", "check/report.py", "cli.py"]
 KEY = re.compile(r"""["'](error_[a-z0-9_]+)["']""")
 
@@ -213,5 +213,25 @@ FORMATTED = re.compile(r"""(?:Error|fail|Exception)\(\s*f["']""")
 def test_no_english_sentence_in_the_raises(name):
     source = (PACKAGE / name).read_text(encoding="utf-8")
     derive_errors = [line for line in source.splitlines()
-                     if (PROSE.search(line) or FORMATTED.search(line)) and "ValueError" not in line]
+                     if (PROSE.search(line) or FORMATTED.search(line))
+                     and not re.search(r"\b(ValueError|TypeError|AttributeError)\(", line)]  # a caller's bug
     assert derive_errors == []
+
+
+# --- the command line says it in --lang ----------------------------------------------------------------
+
+def test_the_command_line_writes_an_error_in_the_language_asked_for(tmp_path):
+    from click.testing import CliRunner
+    from derive.cli import cli
+    bad = tmp_path / "net.yaml"
+    bad.write_text(BASE.replace("activation: sigmoid", "activation: softsign"), encoding="utf-8")
+    runner = CliRunner()
+    english = runner.invoke(cli, ["run", str(bad)])
+    chinese = runner.invoke(cli, ["run", str(bad), "--lang", "zh"])
+    unknown = runner.invoke(cli, ["run", str(bad), "--lang", "xx"])
+    assert english.exit_code == chinese.exit_code == unknown.exit_code == 2
+    assert english.output.startswith("error: ") and "unknown activation 'softsign'" in english.output
+    assert chinese.output.startswith("错误：") and "未知的激活函数 'softsign'" in chinese.output
+    assert not re.search(r"[A-Za-z]{4,}", chinese.output.replace(str(bad), "").split("：", 2)[-1].split("'softsign'")[0])
+    assert unknown.output == english.output  # a language that cannot be read: English
+    assert "'xx'" in runner.invoke(cli, ["run", "classic", "--lang", "xx"]).output

@@ -39,13 +39,13 @@ class Options:
     def __post_init__(self):
         for name in ("digits", "diagram_digits"):
             if not 1 <= getattr(self, name) <= 40:
-                raise RenderError(f"{name.replace('_', ' ')} must be between 1 and 40")
+                raise RenderError("error_option_digits", name=name.replace("_", " "))
         if self.notation not in STYLES:
-            raise RenderError(f"unknown notation {self.notation!r}; use one of {', '.join(STYLES)}")
+            raise RenderError("error_unknown_notation", name=self.notation, known=", ".join(STYLES))
         if self.edge_labels not in EDGE_LABELS:
-            raise RenderError(f"edge labels must be one of {', '.join(EDGE_LABELS)}")
+            raise RenderError("error_edge_labels", known=", ".join(EDGE_LABELS))
         if not 0 <= self.space <= MAX_SPACE:
-            raise RenderError(f"the working space must be between 0 and {MAX_SPACE} cm")
+            raise RenderError("error_space_range", limit=MAX_SPACE)
         if self.template_dir is not None and not isinstance(self.template_dir, Path):
             object.__setattr__(self, "template_dir", Path(self.template_dir))
 
