@@ -217,7 +217,9 @@ class _Deriver:
         in_output = calculus.derivative_in_output(formula, x)
         forms = (derivative,) + ((in_output.xreplace({calculus.OUTPUT: unit.out}),) if in_output is not None else ())
         slope = QuantitySymbol("activation_derivative", unit.name, unit.name)
-        self.add(slope, unit.layer, forms, derivative)
+        # Computed as it is written last: from out when f' is a polynomial in f (σ' = out(1 − out)), so that
+        # a student's own out carries into their δ as it does by hand (equal values: SymPy proved it).
+        self.add(slope, unit.layer, forms, forms[-1])
         error = QuantitySymbol("dE_dout", unit.name)
         written = _product(self.forms[error][-1], forms[-1])
         self.add(QuantitySymbol("delta", unit.name), unit.layer, (_product(error, slope), written), error * slope)

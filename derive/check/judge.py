@@ -46,6 +46,32 @@ class Diagnosis:
     value: sympy.Expr
 
 
+LINK_KINDS = ("formula", "substitution", "arithmetic", "value")
+
+
+@dataclass(frozen=True)
+class Link:
+    """The judgement of one link of a chain: the step from the side before it to part `index` (for the first
+    part, from the quantity itself).
+
+    `kind` says what the link does: formula (a formula for the quantity, judged as a function of the
+    givens), substitution (numbers put into the formula before it), arithmetic (a number computed from
+    the numbers before it) or value (a number for the quantity, the chain's first part). `verdict` is
+    correct, incorrect, undecided, follows (wrong, but the right step from a wrong side before it) or
+    consistent (wrong, but what the student's own earlier numbers give). `expected` is the form derive
+    writes for this kind of link (the quantity's formula, or its formula with the numbers put in) and
+    `expected_value` the value the part should have.
+    """
+
+    index: int
+    kind: str
+    verdict: str
+    expected: sympy.Expr | None = None
+    expected_value: sympy.Expr | None = None
+    value: sympy.Expr | None = None
+    diagnosis: "Diagnosis | None" = None
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The judgement of one claim.
@@ -76,6 +102,13 @@ class Verdict:
     position: int | None = None
     hint: Message | None = None
     student: str | None = None
+    links: tuple[Link, ...] = ()
+    line: int | None = None
+
+    @property
+    def first_wrong(self) -> Link | None:
+        """Return the first link that is wrong (not following from a wrong side before it), or None."""
+        return next((link for link in self.links if link.verdict == "incorrect"), None)
 
 
 @dataclass(frozen=True)
@@ -219,17 +252,70 @@ class Judge:
         diagnosis = consistent = carried_value = None
         if wrong is not None:
             diagnosis = self._diagnose(claim.parts[wrong], expressions[wrong], symbol, truth, judgements[wrong].tolerance)
-            last = claim.parts[-1]
-            if carried and judgements[-1].value is not None and all(j.correct is not False for j in judgements[:-1]):
-                carried_value = self._carried(last, judgements[-1].value, symbol, truth, carried)
-                consistent = carried_value is not None
+        links = self._links(claim, expressions, judgements, step, truth, carried, diagnosis)
+        if wrong is not None and carried and judgements[-1].value is not None \
+                and all(link.verdict in ("correct", "follows", "consistent") for link in links):
+            carried_value = self._carried(claim, len(claim.parts) - 1, judgements[-1].value, truth, carried)
+            consistent = carried_value is not None
         return Verdict(
             text, verdict, symbol, claim.parts,
             expected=step.forms if step else (), expected_value=truth,
             method="carried_forward" if consistent else shown.method, points=shown.points,
             tolerance=shown.tolerance, diagnosis=diagnosis, consistent=bool(consistent),
             carried_value=carried_value, claimed_value=judgements[-1].value, message=shown.message, student=student,
+            links=links,
         )
+
+    def _links(self, claim: Claim, expressions: list, judgements: list, step, truth: sympy.Expr, carried: dict,
+               diagnosis) -> tuple[Link, ...]:
+        """Return the judgement of each link of the chain (see :class:`Link`)."""
+        links: list[Link] = []
+        values = {**self.derivation.values, **carried}  # the student's own earlier numbers stand for theirs
+        for index, (part, expression, judgement) in enumerate(zip(claim.parts, expressions, judgements)):
+            kind = self._link_kind(claim, expressions, index)
+            expected = (step.forms[-1] if step is not None and step.forms else None) if kind == "formula" else \
+                (step.numbers if step is not None and kind == "substitution" else None)
+            verdict = "correct" if judgement.correct else "undecided" if judgement.correct is None else "incorrect"
+            value = self._value(expression, values)
+            if verdict == "incorrect" and kind != "formula" and value is not None:
+                previous = links[-1] if links else None
+                if previous is not None and previous.verdict != "correct" and previous.value is not None \
+                        and self._matches(claim, index, value, previous.value):
+                    verdict = "follows"  # the right step from a wrong side
+                elif carried and self._carried(claim, index, value, truth, carried) is not None:
+                    verdict = "consistent"  # what the student's own earlier numbers give
+            first = verdict == "incorrect" and not any(link.verdict == "incorrect" for link in links)
+            links.append(Link(index, kind, verdict, expected, truth, value, diagnosis if first else None))
+        return tuple(links)
+
+    @staticmethod
+    def _link_kind(claim: Claim, expressions: list, index: int) -> str:
+        """formula (symbols left), value (a first part that is a number), substitution (numbers put into a
+        formula), or arithmetic (a number from numbers)."""
+        if expressions[index].free_symbols:
+            return "formula"
+        before_is_formula = index == 0 or bool(expressions[index - 1].free_symbols)
+        if claim.parts[index].literal is not None:
+            return "value" if index == 0 else "arithmetic"
+        return "substitution" if before_is_formula else "arithmetic"
+
+    @staticmethod
+    def _value(expression: sympy.Expr, values: dict) -> sympy.Expr | None:
+        try:
+            return evaluate(expression, values)
+        except EvaluationError:
+            return None
+
+    def _matches(self, claim: Claim, index: int, value: sympy.Expr, target: sympy.Expr | None) -> bool:
+        """Return True when part `index` (of `value`) equals `target` to the precision it is written with."""
+        if target is None:
+            return False
+        part = claim.parts[index]
+        tolerance = self._tolerance(part, target)
+        if part.literal is None and self.rel_tol is None:
+            tolerance += self._rounding_effect(claim, index)
+        return bool(abs(value - target) <= tolerance)
+
 
     def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr) -> _Judgement:
         """Judge part `index` of a claim; `expression` is that part with σ(x), f'(net) written out."""
@@ -363,21 +449,22 @@ class Judge:
         except EvaluationError:
             return False
 
-    def _carried(self, part: Part, claimed: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
+    def _carried(self, claim: Claim, index: int, claimed: sympy.Expr, truth: sympy.Expr,
                  carried: dict) -> sympy.Expr | None:
-        """Return the value recomputed from the student's earlier numbers, when the claim follows from them.
+        """Return the quantity recomputed from the student's earlier numbers, when part `index` of the claim
+        (of value `claimed`) follows from them to the precision it is written with.
 
         No credit when the recomputed value equals the true one (nothing was
         carried), is zero, or equals one of the carried numbers (a copy, not
         a computation).
         """
         try:
-            value = self.derivation.program.run(self.given, carried, [symbol])[symbol]
+            value = self.derivation.program.run(self.given, carried, [claim.quantity])[claim.quantity]
         except (EvaluationError, ValueError):
             return None
-        tolerance = self._tolerance(part, value)
+        tolerance = self._tolerance(claim.parts[index], value)
         trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
-        if abs(value - truth) <= tolerance or trivial or abs(value - claimed) > tolerance:
+        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value):
             return None
         return value
 

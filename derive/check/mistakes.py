@@ -91,12 +91,11 @@ def net_for_out(derivation: Derivation) -> Iterator[Variant]:
 
 def out_for_net(derivation: Derivation) -> Iterator[Variant]:
     """out where net belongs: f′ evaluated at out, or the out-form of f′ (out(1 − out)) fed net."""
-    definitions = _definitions(derivation)
     steps = {step.subject: step for step in derivation.section("backward") if step.kind == "activation_derivative"}
 
     def at_out(unit):
         step = steps.get(unit.name)
-        return {step.lhs: definitions[step.lhs].xreplace({unit.net: unit.out})} if step else {}
+        return {step.lhs: step.forms[0].xreplace({unit.net: unit.out})} if step else {}  # forms[0]: f′ in net
 
     def output_form_at_net(unit):
         step = steps.get(unit.name)

@@ -1,0 +1,189 @@
+"""A student's whole derivation (plain text, Markdown or LaTeX) -> its equation lines, in order.
+
+Each equation is one chain `quantity = form = … = value`, kept with the line it
+starts on, as the checker's claims are: the chain's text is judged by the
+claim grammar (:mod:`derive.check.parse`), never evaluated. What is found:
+
+* plain lines holding an ``=`` or ``≈`` (list bullets and numbering stripped);
+* mathematics between ``$…$``, ``$$…$$`` or ``\\[…\\]``, on one line or several;
+* the rows of ``equation``, ``align``, ``aligned``, ``gather``, ``multline`` and
+  ``eqnarray`` (starred or not): rows are split at ``\\\\``, ``&`` is dropped, and
+  a row that starts with ``=`` continues the chain of the row before it, as
+  ``&= …`` does under ``net_{h1} &= w_1 i_1 + …``.
+
+Everything else is prose, kept so that a report can show the document as it
+was. In LaTeX, comments (``%`` to the end of the line) are dropped first.
+Work is bounded by the size of the file (MAX_LINES lines, MAX_EQUATIONS equations).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_LINES = 20_000
+MAX_EQUATIONS = 2_000
+KINDS = ("txt", "md", "tex")
+
+_ENVIRONMENTS = r"(?:equation|align|aligned|alignat|gather|gathered|multline|eqnarray|split)\*?"
+_BEGIN = re.compile(r"\\begin\{(" + _ENVIRONMENTS + r")\}(?:\{\d+\})?")
+_END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\))\s+")
+_SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
+_NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One piece of the document: an equation (a chain to judge) or prose, with the line it starts on.
+
+    `text` is the chain as the checker reads it (the rows of an align joined into one chain, without
+    ``&`` and labels); `source` is the text as it stands in the file."""
+
+    number: int
+    kind: str  # "equation" or "prose"
+    text: str
+    source: str
+    last: int = 0  # the line it ends on (an align's chain spans its rows)
+
+    def __post_init__(self):
+        if self.last < self.number:
+            object.__setattr__(self, "last", self.number)
+
+
+class DocumentTooLarge(ValueError):
+    """More lines or equations than a derivation is allowed (MAX_LINES, MAX_EQUATIONS)."""
+
+
+def kind_of(name: str) -> str:
+    """Return the kind of document a file name says (txt, md or tex): .tex/.latex, .md/.markdown, else txt."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return {"tex": "tex", "latex": "tex", "md": "md", "markdown": "md"}.get(suffix, "txt")
+
+
+def read_lines(text: str, kind: str = "txt") -> list[Line]:
+    """Return the document's lines in order: each equation found, and the prose around them."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(lines) > MAX_LINES:
+        raise DocumentTooLarge(f"more than {MAX_LINES} lines")
+    if kind == "tex":
+        lines = [_uncomment(line) for line in lines]
+    found: list[Line] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        begin = _BEGIN.search(line) if kind != "txt" else None
+        if begin is not None:
+            end_index, body = _environment(lines, index, begin)
+            found.extend(_rows(body, index + 1))
+            index = end_index + 1
+            continue
+        if kind != "txt" and _opens_display(line):
+            end_index = _display_end(lines, index)
+            block = "\n".join(lines[index:end_index + 1])
+            found.extend(_math_in(block, index + 1))
+            index = end_index + 1
+            continue
+        line = _BULLET.sub("", line)
+        found.extend(_math_in(line, index + 1) if kind != "txt" and ("$" in line or "\\[" in line)
+                     else _plain(line, index + 1))
+        index += 1
+    if sum(line.kind == "equation" for line in found) > MAX_EQUATIONS:
+        raise DocumentTooLarge(f"more than {MAX_EQUATIONS} equations")
+    return found
+
+
+def _uncomment(line: str) -> str:
+    """Return a LaTeX line without its comment (an unescaped % and what follows)."""
+    match = re.search(r"(?<!\\)%", line)
+    return line[:match.start()] if match else line
+
+
+def _environment(lines: list[str], index: int, begin: re.Match) -> tuple[int, list[tuple[int, str]]]:
+    """Return (the line the environment ends on, [(line number, text)] of its body)."""
+    body: list[tuple[int, str]] = [(index + 1, lines[index][begin.end():])]
+    depth, current = 1, index
+    while True:
+        text = body[-1][1]
+        for match in re.finditer(_BEGIN.pattern + "|" + _END.pattern, text):
+            depth += 1 if match.group(0).startswith("\\begin") else -1
+            if depth == 0:
+                body[-1] = (body[-1][0], text[:match.start()])
+                return current, body
+        current += 1
+        if current >= len(lines):
+            return current - 1, body
+        body.append((current + 1, lines[current]))
+
+
+def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
+    """Return the equations of an environment's body: rows split at \\\\, a row starting with = continuing
+    the chain of the one before."""
+    rows: list[tuple[int, str]] = []
+    for number, text in body:
+        text = re.sub(r"\\(?:begin|end)\{" + _ENVIRONMENTS + r"\}(?:\{\d+\})?", " ", text)
+        pieces = re.split(r"\\\\(?:\[[^\]]*\])?", text)
+        if rows and not rows[-1][1].endswith("\\\\"):
+            rows[-1] = (rows[-1][0], rows[-1][1] + " " + pieces[0])
+        else:
+            rows.append((number, pieces[0]))
+        for piece in pieces[1:]:
+            rows[-1] = (rows[-1][0], rows[-1][1] + "\\\\")
+            rows.append((number, piece))
+    found: list[Line] = []
+    for number, row in rows:
+        source = row.removesuffix("\\\\").strip()
+        text = " ".join(_NOISE.sub(" ", source).replace("&", " ").split())
+        if not text:
+            continue
+        if _SIGN.match(text) and found and found[-1].kind == "equation":
+            previous = found[-1]  # "&= …": the chain of the row before goes on
+            found[-1] = Line(previous.number, "equation", f"{previous.text} {text}", f"{previous.source}\n{source}",
+                             number)
+            continue
+        found.append(Line(number, "equation" if _SIGN.search(text) else "prose", text, source, number))
+    return found
+
+
+def _opens_display(line: str) -> bool:
+    """Return True when the line opens a $$ or \\[ display that it does not close."""
+    return (line.count("$$") % 2 == 1) or (line.count("\\[") > line.count("\\]"))
+
+
+def _display_end(lines: list[str], index: int) -> int:
+    """Return the line that closes the display opened on line `index` (the last line if none does)."""
+    closing = "$$" if lines[index].count("$$") % 2 == 1 else "\\]"
+    for end in range(index + 1, len(lines)):
+        if closing in lines[end]:
+            return end
+    return len(lines) - 1
+
+
+def _math_in(block: str, number: int) -> list[Line]:
+    """Return the equations between $…$, $$…$$ or \\[…\\] in `block` (starting on line `number`), and the
+    prose around them when it is not only white space."""
+    found: list[Line] = []
+    position = 0
+    for match in _DISPLAY.finditer(block):
+        math = next(group for group in match.groups() if group is not None)
+        line = number + block.count("\n", 0, match.start())
+        prose = block[position:match.start()].strip()
+        if re.search(r"\w", prose):
+            found.append(Line(line, "prose", prose, prose))
+        position = match.end()
+        found.extend(_rows([(line, math.replace("\n", " "))], line) if _SIGN.search(math)
+                     else [Line(line, "prose", math.strip(), match.group(0))])
+    rest = block[position:].strip()
+    if re.search(r"\w", rest):
+        found.append(Line(number + block.count("\n", 0, position), "prose", rest, rest))
+    return found
+
+
+def _plain(line: str, number: int) -> list[Line]:
+    """Return a plain line as an equation when it holds an = or ≈ (list bullets stripped), else as prose."""
+    text = _BULLET.sub("", line).strip()
+    if not text:
+        return []
+    return [Line(number, "equation" if _SIGN.search(text) else "prose", text, line.strip())]
