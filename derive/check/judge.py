@@ -104,6 +104,7 @@ class Verdict:
     student: str | None = None
     links: tuple[Link, ...] = ()
     line: int | None = None
+    held: tuple = ()  # givens (symbols) a formula wrote as their numbers: it is judged with them held there
 
     @property
     def first_wrong(self) -> Link | None:
@@ -119,6 +120,7 @@ class _Judgement:
     tolerance: sympy.Expr | None = None
     message: Message | None = None
     value: sympy.Expr | None = None  # a number part's value
+    held: tuple = ()  # givens the student wrote as numbers (see Judge._held_givens)
 
 
 def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
@@ -151,18 +153,36 @@ class Judge:
         # filling is not counted in any one claim's budget.
         self._lock = threading.RLock()
         self._points: tuple[dict, ...] | None = None
+        self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._variants: tuple[Variant, ...] | None = None
         self._variant_values: dict = {}
         self._exact: dict = {}
 
     # shared work ------------------------------------------------------------------
-    def points(self) -> tuple[dict, ...]:
-        """Return the values of every quantity at random points near the sample (drawn once, seeded)."""
+    def points(self, held: tuple = ()) -> tuple[dict, ...]:
+        """Return the values of every quantity at random points near the sample (drawn once, seeded); with
+        `held` givens, at the same points with those givens kept at their sample values."""
         if self._points is None:
             with paused(), self._lock:
                 if self._points is None:
                     self._points = self._draw_points()
-        return self._points
+        if not held:
+            return self._points
+        if held not in self._held_points:
+            with paused(), self._lock:
+                if held not in self._held_points:
+                    self._held_points[held] = self._hold(held)
+        return self._held_points[held]
+
+    def _hold(self, held: tuple) -> tuple[dict, ...]:
+        points = []
+        for values in self._points:
+            given = {s: (self.given[s] if s in held else values[s]) for s in self.given}
+            try:
+                points.append(self.derivation.program.run(given, precision=POINT_PRECISION))
+            except EvaluationError:
+                continue
+        return tuple(points)
 
     def _draw_points(self) -> tuple[dict, ...]:
         rng, drawn = random.Random(self.seed), []
@@ -263,7 +283,7 @@ class Judge:
             method="carried_forward" if consistent else shown.method, points=shown.points,
             tolerance=shown.tolerance, diagnosis=diagnosis, consistent=bool(consistent),
             carried_value=carried_value, claimed_value=judgements[-1].value, message=shown.message, student=student,
-            links=links,
+            links=links, held=tuple(dict.fromkeys(g for j in judgements for g in j.held)),
         )
 
     def _links(self, claim: Claim, expressions: list, judgements: list, step, truth: sympy.Expr, carried: dict,
@@ -335,15 +355,53 @@ class Judge:
             return _Judgement(False, "numeric", message=Message("judge_formula_not_real"))
         if not _close(at_sample, truth):
             return _Judgement(False, "numeric", points=1)
-        for number, values in enumerate(self.points(), start=2):
-            try:
-                if not _close(evaluate(expression, values, precision=POINT_PRECISION), values[claim.quantity]):
-                    return _Judgement(False, "numeric", points=number)
-            except EvaluationError:
-                return _Judgement(False, "numeric", points=number)
+        differs = self._differs_at(expression, claim.quantity, self.points())
+        if differs is not None:
+            held = self._held_givens(claim, index, expression)
+            if held and self._differs_at(expression, claim.quantity, self.points(held)) is None:
+                return _Judgement(True, "numeric", points=len(self.points(held)) + 1, held=held)
+            return _Judgement(False, "numeric", points=differs)
         if self._proved(expression, claim.quantity):
             return _Judgement(True, "symbolic")
         return _Judgement(True, "numeric", points=len(self.points()) + 1)
+
+    @staticmethod
+    def _differs_at(expression: sympy.Expr, symbol: sympy.Symbol, points) -> int | None:
+        """Return the number (2, 3, …: the sample is 1) of the first point where `expression` is not `symbol`."""
+        for number, values in enumerate(points, start=2):
+            try:
+                if not _close(evaluate(expression, values, precision=POINT_PRECISION), values[symbol]):
+                    return number
+            except EvaluationError:
+                return number
+        return None
+
+    def _held_givens(self, claim: Claim, index: int, expression: sympy.Expr) -> tuple:
+        """Return the givens (weights, inputs, targets, η) part `index` writes as numbers: each given that is
+        not in the formula as a symbol while one of its numbers equals the given's value to the precision
+        it is written with (0.15 for w1 = 0.15). Sorted by name; () when there are none."""
+        try:
+            traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
+        except (ClaimError, ClaimTooLarge):
+            return ()
+        numbers = [traced.numbers[s] for s in traced.parts[index].expression.free_symbols if s in traced.numbers]
+        present, used = expression.free_symbols, self._depends_on(claim.quantity)
+
+        def written_as(value) -> bool:  # the given's own figure, or it rounded to the digits written
+            return any(number == value or abs(number - value) < unit for number, unit in numbers)
+
+        return tuple(sorted((given for given, value in self.given.items()
+                             if given in used and given not in present and written_as(value)), key=str))
+
+    def _depends_on(self, symbol: sympy.Symbol) -> frozenset:
+        """Return every symbol the definition of `symbol` uses, directly or through other quantities."""
+        seen, frontier = set(), [symbol]
+        while frontier:
+            for used in self.definitions.get(frontier.pop(), sympy.Integer(0)).free_symbols:
+                if used not in seen:
+                    seen.add(used)
+                    frontier.append(used)
+        return frozenset(seen)
 
     def _tolerance(self, part: Part, truth: sympy.Expr) -> sympy.Expr:
         """The precision a number claim is held to: --rel-tol, else half a unit in the last place written."""

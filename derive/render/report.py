@@ -22,6 +22,7 @@ MAX_ECHO = 300  # characters of a claim (or of how it was read) a report shows; 
 
 class _VerdictWriter:
     def __init__(self, derivation, _, digits: int):
+        self.derivation = derivation
         notation = Notation(derivation.network)
         self.latex = MathLatexPrinter(notation, decimals=True)
         self.text = MathTextPrinter(notation, decimals=True)
@@ -45,10 +46,18 @@ class _VerdictWriter:
             key = "method_number" if verdict.verdict == "correct" else "method_number_differs"
             return _(key, tolerance=format_number(verdict.tolerance, 2))
         if verdict.method == "numeric":
+            if verdict.verdict == "correct" and verdict.held:
+                return _("method_numeric_held", points=verdict.points - 1, givens=self.givens(verdict))
             if verdict.verdict == "correct":
                 return _("method_numeric", points=verdict.points - 1)
             return _("method_numeric_differs" if verdict.points <= 1 else "method_numeric_differs_elsewhere")
         return self.say(verdict.message)
+
+    def givens(self, verdict) -> str:
+        """Return the givens a formula wrote as numbers, as `w1 = 0.15, b1 = 0.35`."""
+        values = self.derivation.network.given_values()
+        return self._("list_separator").join(f"{self.text.doprint(given)} = {format_number(values[given], self.digits)}"
+                         for given in verdict.held)
 
     def say(self, message) -> str | None:
         """Return a checker's Message (catalogue key and fields) in the report's language, or None."""
@@ -100,6 +109,7 @@ class _VerdictWriter:
             "claimed_value": to_float(verdict.claimed_value) if verdict.claimed_value is not None else None,
             "carried_value": to_float(verdict.carried_value) if verdict.carried_value is not None else None,
             "method": verdict.method,
+            "held": [self.text.doprint(given) for given in verdict.held],
             "method_detail": self.method(verdict),
             "diagnosis": self.diagnosis(verdict),
             "position": verdict.position,
