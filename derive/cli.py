@@ -177,6 +177,9 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
               help='A claim such as "delta_o1 = (out_o1 - t_o1) out_o1 (1 - out_o1)"; repeat for more.')
 @click.option("--claims", "claims_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A YAML/JSON file: a list of claims, or lists grouped by student id.")
+@click.option("--derivation", "derivation_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              default=None, help="Mark a whole derivation (.txt, .md or .tex; '-' for standard input) line by "
+                                 "line and link by link, errors carried forward.")
 @click.option("-f", "--format", "format_", type=click.Choice(list(REPORT_FORMATS)), default=None,
               help="Report format (default: from the -o extension, else text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -192,31 +195,40 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
-def check(spec, claims, claims_file, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
+def check(spec, claims, claims_file, derivation_file, format_, output, carry_forward, rel_tol, digits, lang,
+          template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
-    README for the claim language. Exit code 0 when every claim is correct, 1
+    README for the claim language. With --derivation, every equation of a
+    student's document is marked, each link of its chain (formula, numbers
+    put in, arithmetic) too. Exit code 0 when every claim is correct, 1
     when any is not, 2 for an unreadable SPEC or claims file or an unwritable
     report, 3 for a failure of derive itself.
     """
     from .check import claims_from_data, load_claims, mark
+    from .check.report import mark_derivations
     from .render.report import render_report
     # Bytes that are not UTF-8 on the command line arrive as surrogates: show them as U+FFFD, not crash.
     claims = [claim.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for claim in claims]
-    if not claims and claims_file is None:
+    if not claims and claims_file is None and derivation_file is None:
         raise InputError("error_no_claims")
+    if derivation_file is not None and (claims or claims_file is not None):
+        raise InputError("error_derivation_and_claims")
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
     try:
         derivation = derive_network(load(resolve_spec(spec)))
-        grouped = load_claims(claims_file) if claims_file is not None else {}
-        if claims:
-            if None in grouped:
-                raise InputError("error_claims_one_student")
-            grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
-        report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
+        if derivation_file is not None:
+            report = mark_derivations(derivation, {None: derivation_file}, rel_tol=rel_tol)
+        else:
+            grouped = load_claims(claims_file) if claims_file is not None else {}
+            if claims:
+                if None in grouped:
+                    raise InputError("error_claims_one_student")
+                grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
+            report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
         document = render_report(report, format_, lang=lang, digits=digits, template_dir=template_dir)
         if output is not None:
             write_output(output, document.encode("utf-8"))

@@ -8,6 +8,7 @@ matched against the library of classic mistakes (:mod:`derive.check.mistakes`).
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from ..quantities import NET
 from ..numbers import EvaluationError, PRECISION, evaluate
 from .messages import Message
 from .mistakes import Variant, variants
-from .parse import Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
+from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
 from .vocabulary import Vocabulary
 
 POINTS = 24               # random points a formula must agree at
@@ -34,6 +35,9 @@ CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sa
 PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
 ROUNDING_CALLS = 2_000_000  # bounding the rounding of a computed number; past it, held to the working precision
 MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
+# A number written with fewer significant digits than this cannot be told to be a rounding of a value of the
+# derivation (two digits match too many of them): it gets no rounding slack. As a scale: 10^(digits − 1).
+MIN_ROUNDED_DIGITS_SCALE = 100
 _AGREE = sympy.Float("1e-14")
 
 
@@ -105,6 +109,7 @@ class Verdict:
     links: tuple[Link, ...] = ()
     line: int | None = None
     held: tuple = ()  # givens (symbols) a formula wrote as their numbers: it is judged with them held there
+    carried_from: tuple[int, ...] = ()  # in a derivation, the lines whose wrong values this one was judged with
 
     @property
     def first_wrong(self) -> Link | None:
@@ -154,6 +159,7 @@ class Judge:
         self._lock = threading.RLock()
         self._points: tuple[dict, ...] | None = None
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
+        self._known: list[float] | None = None
         self._variants: tuple[Variant, ...] | None = None
         self._variant_values: dict = {}
         self._exact: dict = {}
@@ -233,10 +239,12 @@ class Judge:
         return values.get(symbol)
 
     # judging ---------------------------------------------------------------------
-    def judge(self, text: str, carried: dict | None = None, student: str | None = None) -> Verdict:
-        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers."""
+    def judge(self, text: str, carried: dict | None = None, student: str | None = None,
+              vocabulary: Vocabulary | None = None) -> Verdict:
+        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers, `vocabulary`
+        (this network's, with a student's own names) what the names mean."""
         try:
-            return self._judge(text, carried or {}, student)
+            return self._judge(text, carried or {}, student, vocabulary or self.vocabulary)
         except ClaimTooLarge as error:
             return Verdict(text, "undecided", message=error.message, position=error.position, student=student)
         except ClaimError as error:
@@ -256,8 +264,70 @@ class Judge:
             verdicts.append(verdict)
         return verdicts
 
-    def _judge(self, text: str, carried: dict, student: str | None) -> Verdict:
-        claim = parse_claim(text, self.vocabulary)
+    def judge_document(self, lines: Iterable, student: str | None = None) -> list[Verdict]:
+        """Return the verdicts on the equations of a whole derivation (derive.check.lines.Line), in order.
+
+        Errors are carried forward over the whole document. A line whose left-hand side names no quantity of
+        this network is "skipped"; one that gives a name of the student's own a value (a = δ_o1·out_h1) is
+        "defined", and later lines may use the name. Prose lines are left out."""
+        carried: dict = {}
+        carried_lines: dict = {}  # quantity -> the line its carried value comes from
+        vocabulary = self.vocabulary
+        verdicts = []
+        for line in lines:
+            if line.kind != "equation":
+                continue
+            name, definition = self._own_definition(line.text, vocabulary)
+            if definition is not None:
+                vocabulary = vocabulary.with_names({name: definition})
+                verdicts.append(Verdict(line.text, "defined", parts=(Part(definition, None),), student=student,
+                                        line=line.number))
+                continue
+            if not self._names_a_quantity(line.text, vocabulary):
+                verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
+                continue
+            verdict = self.judge(line.text, carried, student, vocabulary)
+            used = self._depends_on(verdict.quantity) if verdict.quantity is not None else frozenset()
+            sources = tuple(sorted({carried_lines[q] for q in carried if q in used}))
+            if verdict.verdict == "incorrect" and verdict.claimed_value is not None:
+                carried[verdict.quantity] = verdict.claimed_value
+                carried_lines[verdict.quantity] = line.number
+            carries = verdict.consistent or any(link.verdict == "consistent" for link in verdict.links)
+            verdicts.append(dataclasses.replace(verdict, line=line.number, carried_from=sources if carries else ()))
+        return verdicts
+
+    @staticmethod
+    def _names_a_quantity(text: str, vocabulary: Vocabulary) -> bool:
+        """Return True when the line's left-hand side reads as a quantity of the network (computed or not:
+        one it does not compute is still judged, and reported so)."""
+        sign = EQUALS_SIGN.search(text)
+        if sign is None:
+            return False
+        try:
+            parse_claim(f"{text[:sign.start()]} = 0", vocabulary)
+        except ClaimTooLarge:
+            return True
+        except ClaimError:
+            return False
+        return True
+
+    def _own_definition(self, text: str, vocabulary: Vocabulary) -> tuple[str | None, sympy.Expr | None]:
+        """Return (name, what it stands for) when the line defines a name of the student's own, else (None, None).
+        What it stands for is the first side: the formula (or number) the student gave the name."""
+        sign = EQUALS_SIGN.search(text)
+        if sign is None:
+            return None, None
+        name = text[:sign.start()].strip()
+        if not vocabulary.is_free(name):
+            return None, None
+        try:
+            claim = parse_claim(f"E {text[sign.start():]}", vocabulary)
+        except ClaimError:  # ClaimTooLarge too
+            return None, None
+        return name, claim.parts[0].expression
+
+    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary) -> Verdict:
+        claim = parse_claim(text, vocabulary)
         symbol = claim.quantity
         if symbol not in self.derivation.values:
             raise ClaimError("claim_not_computed", 1, quantity=text.split("=")[0].strip())
@@ -265,6 +335,14 @@ class Judge:
         step = self.steps.get(symbol)
         expressions = [expand_calls(part.expression) for part in claim.parts]
         judgements = [self._judge_part(claim, index, expression, truth) for index, expression in enumerate(expressions)]
+        for index in range(1, len(judgements)):
+            # Arithmetic done right from a right side before it is right, though the student's rounding of
+            # the numbers put in moved the result a little from the true value.
+            if judgements[index].correct is False and judgements[index - 1].correct \
+                    and self._link_kind(claim, expressions, index) == "arithmetic":
+                value, before = (self._value(expressions[i], self.derivation.values) for i in (index, index - 1))
+                if value is not None and self._matches(claim, index, value, before):
+                    judgements[index] = dataclasses.replace(judgements[index], correct=True)
         wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
         undecided = next((j for j in judgements if j.correct is None), None)
         verdict = "incorrect" if wrong is not None else "undecided" if undecided else "correct"
@@ -326,14 +404,16 @@ class Judge:
         except EvaluationError:
             return None
 
-    def _matches(self, claim: Claim, index: int, value: sympy.Expr, target: sympy.Expr | None) -> bool:
-        """Return True when part `index` (of `value`) equals `target` to the precision it is written with."""
+    def _matches(self, claim: Claim, index: int, value: sympy.Expr, target: sympy.Expr | None,
+                 carried: dict | None = None) -> bool:
+        """Return True when part `index` (of `value`) equals `target` to the precision it is written with
+        (its numbers roundings of the derivation's values or of the student's `carried` ones)."""
         if target is None:
             return False
         part = claim.parts[index]
         tolerance = self._tolerance(part, target)
         if part.literal is None and self.rel_tol is None:
-            tolerance += self._rounding_effect(claim, index)
+            tolerance += self._rounding_effect(claim, index, carried)
         return bool(abs(value - target) <= tolerance)
 
 
@@ -381,7 +461,7 @@ class Judge:
         not in the formula as a symbol while one of its numbers equals the given's value to the precision
         it is written with (0.15 for w1 = 0.15). Sorted by name; () when there are none."""
         try:
-            traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
+            traced = parse_claim(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
         except (ClaimError, ClaimTooLarge):
             return ()
         numbers = [traced.numbers[s] for s in traced.parts[index].expression.free_symbols if s in traced.numbers]
@@ -410,25 +490,41 @@ class Judge:
             return self.rel_tol * abs(truth) + slack
         return (half_unit(part.literal) if part.literal is not None else 0) + slack
 
-    def _rounding_effect(self, claim: Claim, index: int) -> sympy.Expr:
-        """Return how far computed part `index` may move when each number in it that is not one of the
-        problem's own values is off by half a unit in its last place (first order: Σ |∂f/∂x|·u)."""
+    def _rounding_effect(self, claim: Claim, index: int, carried: dict | None = None) -> sympy.Expr:
+        """Return how far computed part `index` may move when each number in it is off by half a unit in
+        its last place (first order: Σ |∂f/∂x|·u), counting only the numbers that are roundings of a value
+        of the derivation or of the student's `carried` numbers; the problem's own figures are exact, and a
+        number that is no rounding of anything, or has fewer than 3 significant digits, is held as written
+        (0.76 for an out of 0.7514 carries no slack that would excuse it)."""
         try:
-            traced = parse_claim(claim.text, self.vocabulary, trace_numbers=True)
+            traced = parse_claim(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
         except ClaimTooLarge:  # not a hand calculation: held to the working precision
             return sympy.Integer(0)
         expression = expand_calls(traced.parts[index].expression)
         given = {abs(value) for value in self.given.values()}
         values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
+        known = self._rounded_values() + sorted({abs(float(v)) for v in (carried or {}).values()})
+
+        def rounds(value, unit) -> bool:
+            number, slack = abs(float(value)), float(unit) * (1 + 1e-9)
+            if number < 2 * float(unit) * MIN_ROUNDED_DIGITS_SCALE:  # too few digits to tell what it rounds
+                return False
+            return any(abs(number - v) <= slack for v in known)
 
         def bound() -> sympy.Expr:
             total = sympy.Integer(0)
             for symbol, (value, unit) in traced.numbers.items():
-                if unit != 0 and abs(value) not in given and expression.has(symbol):
+                if unit != 0 and abs(value) not in given and expression.has(symbol) and rounds(value, unit):
                     total += abs(evaluate(calculus.differentiate(expression, symbol), values)) * unit
             return total
 
         return within(ROUNDING_CALLS, bound, sympy.Integer(0))
+
+    def _rounded_values(self) -> list[float]:
+        """Return |v| of every value of the derivation: the numbers a student rounds."""
+        if self._known is None:
+            self._known = sorted({abs(float(v)) for v in self.derivation.values.values() if v.is_number})
+        return self._known
 
     # symbolic proof --------------------------------------------------------------------
     def _proved(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
@@ -516,13 +612,14 @@ class Judge:
         carried), is zero, or equals one of the carried numbers (a copy, not
         a computation).
         """
+        carried = {symbol: value for symbol, value in carried.items() if symbol != claim.quantity}  # not itself
         try:
             value = self.derivation.program.run(self.given, carried, [claim.quantity])[claim.quantity]
         except (EvaluationError, ValueError):
             return None
         tolerance = self._tolerance(claim.parts[index], value)
         trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
-        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value):
+        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, carried):
             return None
         return value
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import DeriveError
+
 MAX_LINES = 20_000
 MAX_EQUATIONS = 2_000
 KINDS = ("txt", "md", "tex")
@@ -51,7 +53,7 @@ class Line:
             object.__setattr__(self, "last", self.number)
 
 
-class DocumentTooLarge(ValueError):
+class DocumentTooLarge(DeriveError):
     """More lines or equations than a derivation is allowed (MAX_LINES, MAX_EQUATIONS)."""
 
 
@@ -61,13 +63,14 @@ def kind_of(name: str) -> str:
     return {"tex": "tex", "latex": "tex", "md": "md", "markdown": "md"}.get(suffix, "txt")
 
 
-def read_lines(text: str, kind: str = "txt") -> list[Line]:
-    """Return the document's lines in order: each equation found, and the prose around them."""
+def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[Line]:
+    """Return the document's lines in order: each equation found, and the prose around them. `source`
+    names the document in an error."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if len(lines) > MAX_LINES:
-        raise DocumentTooLarge(f"more than {MAX_LINES} lines")
+        raise DocumentTooLarge("error_document_lines", source, limit=MAX_LINES)
     if kind == "tex":
         lines = [_uncomment(line) for line in lines]
     found: list[Line] = []
@@ -76,6 +79,10 @@ def read_lines(text: str, kind: str = "txt") -> list[Line]:
         line = lines[index]
         begin = _BEGIN.search(line) if kind != "txt" else None
         if begin is not None:
+            before = line[:begin.start()]
+            if before.strip():
+                found.extend(_math_in(before, index + 1) if "$" in before or "\\[" in before
+                             else _plain(before, index + 1))
             end_index, body = _environment(lines, index, begin)
             found.extend(_rows(body, index + 1))
             index = end_index + 1
@@ -91,7 +98,7 @@ def read_lines(text: str, kind: str = "txt") -> list[Line]:
                      else _plain(line, index + 1))
         index += 1
     if sum(line.kind == "equation" for line in found) > MAX_EQUATIONS:
-        raise DocumentTooLarge(f"more than {MAX_EQUATIONS} equations")
+        raise DocumentTooLarge("error_document_equations", source, limit=MAX_EQUATIONS)
     return found
 
 
@@ -125,7 +132,9 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
     for number, text in body:
         text = re.sub(r"\\(?:begin|end)\{" + _ENVIRONMENTS + r"\}(?:\{\d+\})?", " ", text)
         pieces = re.split(r"\\\\(?:\[[^\]]*\])?", text)
-        if rows and not rows[-1][1].endswith("\\\\"):
+        if rows and not rows[-1][1].strip():
+            rows[-1] = (number, pieces[0])  # the row starts on this line
+        elif rows and not rows[-1][1].endswith("\\\\"):
             rows[-1] = (rows[-1][0], rows[-1][1] + " " + pieces[0])
         else:
             rows.append((number, pieces[0]))

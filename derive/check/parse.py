@@ -35,6 +35,12 @@ MAX_TRACED_NUMBERS = 40    # rounding is propagated through computations with at
 LEFT_SIDE_EXAMPLES = "net_h1, out_o1, E, delta_o1, dE/dw5, w5_new, E_new"
 LATEX_COMMANDS = "\\frac, \\cdot, \\times, \\left( \\right), \\delta, \\eta, \\sigma, \\exp, \\ln"
 OPERATORS = "+ - * / ^"
+EQUALS_SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")  # what separates a chain's sides (claims.lark's EQUALS)
+
+
+def sides(text: str) -> list[str]:
+    """Return a chain's sides as written: the quantity, then each part."""
+    return [side.strip() for side in EQUALS_SIGN.split(text)]
 
 
 class ClaimTooLarge(ClaimError):
@@ -61,6 +67,7 @@ class Claim:
     quantity: sympy.Symbol
     parts: tuple[Part, ...]
     numbers: dict = field(default_factory=dict, hash=False)  # with trace_numbers: symbol -> (value, half unit)
+    vocabulary: Vocabulary | None = field(default=None, compare=False, hash=False, repr=False)  # it was read in
 
 
 @lru_cache(maxsize=1)
@@ -343,7 +350,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
         expression = builder.value(_build(builder, side))
         _check_size(expression)
         parts.append(Part(expression, _literal(side)))
-    return Claim(text, quantity, tuple(parts), builder.numbers)
+    return Claim(text, quantity, tuple(parts), builder.numbers, vocabulary)
 
 
 def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:

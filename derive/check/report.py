@@ -12,9 +12,11 @@ from ..derivation import Derivation
 from ..errors import DeriveError, Phrase
 from ..spec import compose, where as _at
 from .judge import Judge, Verdict
+from .lines import kind_of, read_lines
 
 MAX_FILE_BYTES = 5_000_000
 VERDICTS = ("correct", "incorrect", "undecided", "unreadable")
+UNJUDGED = ("skipped", "defined")  # a derivation's lines that name no quantity, or name one of the student's own
 
 
 class ClaimsFileError(DeriveError):
@@ -130,11 +132,12 @@ class Report:
     derivation: Derivation
     verdicts: tuple[Verdict, ...]
     grouped: bool
+    document: bool = False  # the verdicts are the lines of whole derivations (derive check --derivation)
 
     @property
     def passed(self) -> bool:
-        """Return True when every claim is correct."""
-        return all(v.verdict == "correct" for v in self.verdicts)
+        """Return True when every claim (every line judged) is correct."""
+        return all(v.verdict == "correct" for v in self.verdicts if v.verdict not in UNJUDGED)
 
     def students(self) -> list[tuple[str | None, list[Verdict]]]:
         """Return (student id, verdicts) in the order of the claims."""
@@ -145,11 +148,15 @@ class Report:
 
     @staticmethod
     def summary(verdicts: Sequence[Verdict]) -> dict[str, int]:
-        """Return the count of each verdict, of 'consistent' (carried-forward) ones, and the total."""
+        """Return the count of each verdict, of 'consistent' (carried-forward) ones, and the total judged;
+        a derivation's skipped lines and the student's own names are counted apart, not in the total."""
         counts = Counter(v.verdict for v in verdicts)
         result = {name: counts.get(name, 0) for name in VERDICTS}
         result["consistent"] = sum(1 for v in verdicts if v.consistent)
-        result["total"] = len(verdicts)
+        result["total"] = sum(1 for v in verdicts if v.verdict not in UNJUDGED)
+        for name in UNJUDGED:
+            if counts.get(name):
+                result[name] = counts[name]
         return result
 
 
@@ -161,3 +168,43 @@ def mark(derivation: Derivation, claims: Mapping[str | None, Sequence[str]], car
     for student, texts in claims.items():
         verdicts.extend(judge.judge_all(texts, carry_forward, student))
     return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in claims))
+
+
+def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str | Path], rel_tol: float | None = None,
+                     kind: str | None = None) -> Report:
+    """Return the Report on whole derivations about `derivation`: {student id (None for one): the document's
+    text or its path}. A path's kind (txt, md, tex) is its extension's unless `kind` says; text is read as
+    `kind`, else as LaTeX when it holds \\begin{…}, else as Markdown (whose rules read plain text too)."""
+    judge = Judge(derivation, rel_tol)
+    verdicts = []
+    for student, document in documents.items():
+        text, source = (read_document(document), document) if isinstance(document, Path) else (document, None)
+        lines = read_lines(text, kind or _kind(text, source), str(source) if source is not None else student)
+        verdicts.extend(judge.judge_document(lines, student))
+    return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in documents),
+                  document=True)
+
+
+def _kind(text: str, source: Path | None) -> str:
+    if source is not None and source.suffix:
+        return kind_of(source.name)
+    return "tex" if "\\begin{" in text else "md"
+
+
+def read_document(path: Path) -> str:
+    """Return a derivation file's text (at most MAX_FILE_BYTES of UTF-8), '-' being standard input."""
+    try:
+        if str(path) == "-":
+            import sys
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as file:
+                data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ClaimsFileError("error_os", str(path), reason=error.strerror or error) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ClaimsFileError("error_file_too_large_mb", str(path), limit=MAX_FILE_BYTES // 1_000_000)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ClaimsFileError("error_not_utf8", str(path)) from None

@@ -7,6 +7,7 @@ the derivation it is judged against.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import sympy
@@ -59,6 +60,7 @@ class Vocabulary:
         self.input_numbers = {str(n): name for n, (name, _) in enumerate(network.inputs, start=1)}
         self.unit_numbers = {str(unit.number): unit.name for unit in network.units}
         # w_{41} and w_{4,1} in the index notation of the documents, for parameters used in one place only.
+        self.own: dict[str, sympy.Expr] = {}  # a student's own names (see with_names)
         self.index_parameters = {}
         for name, (base, indices) in network.single_places().items():
             self.index_parameters[(base, "".join(indices))] = name
@@ -74,11 +76,25 @@ class Vocabulary:
         if subscripts and subscripts[-1].lower() in UPDATED_WORDS:
             subscripts, updated = subscripts[:-1], True
         symbol = self._lookup(written.base, tuple(subscripts))
+        if symbol is None and written.text in self.own and not written.updated:
+            return self.own[written.text]
         if symbol is None and written.text in CONSTANTS and not written.updated:
             return CONSTANTS[written.text]
         if symbol is None:
             raise ClaimError("claim_unknown_name", written.position, self.hint(), name=written.text)
         return self._updated(symbol, written) if updated else symbol
+
+    def with_names(self, own: dict[str, sympy.Expr]) -> "Vocabulary":
+        """Return this vocabulary with a student's own names added (`a` for what their line `a = …` defined);
+        the network's names come first."""
+        named = copy.copy(self)
+        named.own = {**self.own, **own}
+        return named
+
+    def is_free(self, name: str) -> bool:
+        """Return True when `name` means nothing to this network yet (a student may define it)."""
+        return (name.isidentifier() and name not in self.own and name not in CONSTANTS
+                and self._lookup(name, ()) is None and "_" not in name.strip("_"))
 
     def _lookup(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
         """Resolve a name: an input or parameter written exactly, a unit's quantity (net_h1), then a

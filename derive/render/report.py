@@ -15,6 +15,8 @@ from ..numbers import format_number, to_float
 from ..catalogue import Messages
 from . import render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
+from ..check.parse import sides
+from ..check.report import UNJUDGED
 
 REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
 MAX_ECHO = 300  # characters of a claim (or of how it was read) a report shows; the rest is counted, not shown
@@ -26,6 +28,8 @@ class _VerdictWriter:
         notation = Notation(derivation.network)
         self.latex = MathLatexPrinter(notation, decimals=True)
         self.text = MathTextPrinter(notation, decimals=True)
+        self.numeric_text = MathTextPrinter(notation, derivation.values, digits=4)  # a form with its numbers put in
+        self.numeric_latex = MathLatexPrinter(notation, derivation.values, digits=4)
         self._, self.digits = _, digits
 
     def claim(self, verdict, printer) -> str | None:
@@ -79,12 +83,53 @@ class _VerdictWriter:
         return text[:MAX_ECHO] + self._("cut", count=len(text) - MAX_ECHO)
 
     def diagnosis(self, verdict) -> dict | None:
+        """Return the diagnosis of a verdict (or of a link) as data, or None."""
         diagnosis = verdict.diagnosis
         if diagnosis is None:
             return None
         details = dict(diagnosis.details)
         return {"mistake": diagnosis.mistake, "explanation": self._(f"mistake_{diagnosis.mistake}", **details),
                 "details": details, "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
+
+    def links(self, verdict) -> list[dict]:
+        """Return each link of the chain as data: its text as written, what it does, its verdict, and what it
+        should be (the form derive writes for it, and the value)."""
+        texts = sides(verdict.claim)[1:]
+        views = []
+        for link in verdict.links:
+            numeric = link.kind == "substitution"
+            text_printer, latex_printer = (self.numeric_text, self.numeric_latex) if numeric else (self.text, self.latex)
+            expected = link.expected
+            views.append({
+                "index": link.index + 1,
+                "text": self.echo(texts[link.index]) if link.index < len(texts) else None,
+                "kind": link.kind,
+                "kind_text": self._(f"link_{link.kind}"),
+                "verdict": link.verdict,
+                "mark": self._(f"mark_{link.verdict}"),
+                "expected": text_printer.doprint(expected) if expected is not None else None,
+                "expected_latex": self.bounded_latex(latex_printer.doprint(expected)) if expected is not None else None,
+                "expected_value": to_float(link.expected_value) if link.expected_value is not None else None,
+                "expected_value_text": self.number(link.expected_value),
+                "value_text": self.number(link.value),
+                "diagnosis": self.diagnosis(link) if link.diagnosis is not None else None,
+            })
+        return views
+
+    def link_detail(self, verdict, links: list[dict]) -> str | None:
+        """Return the sentence that says where a wrong chain goes wrong, or None."""
+        if len(links) < 2 and not verdict.line:
+            return None
+        marks = self._("list_separator").join(self._("link_mark", kind=link["kind_text"], mark=link["mark"])
+                                              for link in links)
+        wrong = next((link for link in links if link["verdict"] == "incorrect"), None)
+        if wrong is None or len(links) < 2:
+            return self._("check_label", label=self._("links"), text=marks) if len(links) > 1 else None
+        should = wrong["expected"] + " = " + wrong["expected_value_text"] if wrong["expected"] and wrong["kind"] != "arithmetic" \
+            else wrong["expected_value_text"]
+        return self._("check_then", first=self._("check_label", label=self._("links"), text=marks),
+                      second=self._("link_first_wrong", index=wrong["index"], kind=wrong["kind_text"],
+                                    text=wrong["text"] or "", expected=should))
 
     def bounded_latex(self, latex: str | None) -> str | None:
         """Return LaTeX short enough to show, or None (cutting it would leave unbalanced braces)."""
@@ -93,7 +138,14 @@ class _VerdictWriter:
     def view(self, verdict) -> dict:
         """Return one verdict as plain data: what the report templates and the JSON show."""
         expected = verdict.expected[-1] if verdict.expected else None
+        links = self.links(verdict)
+        first_wrong = verdict.first_wrong
         return {
+            "line": verdict.line,
+            "links": links,
+            "first_wrong": first_wrong.index + 1 if first_wrong is not None else None,
+            "link_detail": self.link_detail(verdict, links),
+            "carried_from": list(verdict.carried_from),
             "claim": self.echo(verdict.claim),
             "claim_length": len(verdict.claim),
             "student": verdict.student,
@@ -129,7 +181,8 @@ def report_data(report, lang: str = "en", digits: int = 9, template_dir=None) ->
 
 def _report_data(report, _: Messages, digits: int) -> dict:
     writer = _VerdictWriter(report.derivation, _, digits)
-    data = {"claims": [writer.view(v) for v in report.verdicts], "passed": report.passed}
+    views = [writer.view(v) for v in report.verdicts]
+    data = {"lines" if report.document else "claims": views, "passed": report.passed}
     if report.grouped:
         data["students"] = {str(student): report.summary(verdicts) for student, verdicts in report.students()}
     else:
@@ -146,7 +199,8 @@ def render_report(report, format: str = "text", lang: str = "en", digits: int = 
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     groups = []
     for student, verdicts in report.students():
-        views = [view for view in data["claims"] if view["student"] == student]
+        views = [view for view in data["lines" if report.document else "claims"] if view["student"] == student]
         groups.append({"student": student, "claims": views, "summary": report.summary(verdicts)})
-    context = {"_": messages, "groups": groups, "report": report, "count": len(report.verdicts)}
+    count = sum(1 for verdict in report.verdicts if verdict.verdict not in UNJUDGED)
+    context = {"_": messages, "groups": groups, "report": report, "count": count}
     return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)

@@ -1,0 +1,247 @@
+"""Whole derivations marked line by line and link by link (derive check --derivation).
+
+Truth comes from outside the code under test: the classic example's figures from ../shared/reference
+(PyTorch float64), and for other networks the plain-Python model of tests/reference_model.py (forward pass
+in floats, gradients by central finite differences). The students' chains are written here by hand, their
+arithmetic done in plain floats on the numbers as they write them (rounded to 4 significant digits).
+"""
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import derive
+from derive.check import Judge
+from derive.check.lines import kind_of, read_lines
+from derive.check.report import mark_derivations
+from derive.cli import cli
+from derive.render.report import render_report
+from reference_model import Model
+
+
+def r(x: float) -> str:
+    """A number as a student writes it: 4 significant digits."""
+    return f"{x:.4g}"
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return Judge(derive.derive(derive.example("classic")))
+
+
+def chain_of(verdict):
+    return [(link.kind, link.verdict) for link in verdict.links]
+
+
+# --- reading documents -----------------------------------------------------------------------------------
+
+def test_plain_text_lines_with_an_equals_sign_are_equations_the_rest_prose():
+    lines = read_lines("Forward pass\n- net_h1 = 0.3775\n\n2. out_h1 ≈ 0.5933\nso E falls.\n", "txt")
+    assert [(line.number, line.kind, line.text) for line in lines] == [
+        (1, "prose", "Forward pass"), (2, "equation", "net_h1 = 0.3775"), (4, "equation", "out_h1 ≈ 0.5933"),
+        (5, "prose", "so E falls.")]
+
+
+def test_markdown_mathematics_inline_and_displayed_over_several_lines():
+    text = "We get $out_{h1} = 0.5933$, then\n\n$$\n\\delta_{o1} = 0.1385\n$$\n- $E = 0.2984$\n"
+    equations = [(line.number, line.text) for line in read_lines(text, "md") if line.kind == "equation"]
+    assert equations == [(1, "out_{h1} = 0.5933"), (3, "\\delta_{o1} = 0.1385"), (6, "E = 0.2984")]
+
+
+def test_latex_align_rows_continue_the_chain_and_comments_labels_are_dropped():
+    text = ("\\begin{align}\n"
+            "net_{h1} &= w_1 i_1 + w_2 i_2 + b_1 \\\\ % the formula\n"
+            "  &= 0.15 \\cdot 0.05 + 0.2 \\cdot 0.1 + 0.35 \\nonumber \\\\\n"
+            "  &= 0.3775 \\label{eq:net} \\\\\n"
+            "out_{h1} &= 0.5933\n"
+            "\\end{align}\n"
+            "Hence \\[ E = 0.2984 \\] and \\begin{equation} w_5^{+} = 0.3589 \\end{equation}\n")
+    equations = [line for line in read_lines(text, "tex") if line.kind == "equation"]
+    assert [(line.number, line.last, line.text) for line in equations] == [
+        (2, 4, "net_{h1} = w_1 i_1 + w_2 i_2 + b_1 = 0.15 \\cdot 0.05 + 0.2 \\cdot 0.1 + 0.35 = 0.3775"),
+        (5, 5, "out_{h1} = 0.5933"), (7, 7, "E = 0.2984"), (7, 7, "w_5^{+} = 0.3589")]
+
+
+def test_the_kind_of_a_document_is_its_extension():
+    assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
+
+
+# --- the classic network -----------------------------------------------------------------------------------
+
+def classic_derivation(reference) -> list[str]:
+    """A correct hand derivation of the classic example, every number rounded to 4 digits as written."""
+    f = reference["forward"]
+    out_h1, out_h2, out_o1, out_o2 = (float(r(f[u]["out"])) for u in ("h1", "h2", "o1", "o2"))
+    net_o1 = 0.4 * out_h1 + 0.45 * out_h2 + 0.6
+    d_o1 = (out_o1 - 0.01) * out_o1 * (1 - out_o1)
+    d_o2 = reference["delta"]["o2"]
+    g5 = float(r(d_o1)) * out_h1
+    d_h1 = (float(r(d_o1)) * 0.4 + float(r(d_o2)) * 0.5) * out_h1 * (1 - out_h1)
+    return [
+        "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775",
+        f"out_h1 = 1/(1 + exp(-net_h1)) = 1/(1 + exp(-0.3775)) = {r(out_h1)}",
+        f"net_o1 = w5*out_h1 + w6*out_h2 + b2 = 0.4*{r(out_h1)} + 0.45*{r(out_h2)} + 0.6 = {r(net_o1)}",
+        f"out_o1 = {r(out_o1)}",
+        f"E = 1/2*(t_o1 - out_o1)^2 + 1/2*(t_o2 - out_o2)^2 = 1/2*(0.01 - {r(out_o1)})^2 + 1/2*(0.99 - {r(out_o2)})^2"
+        f" = {r(0.5 * (0.01 - out_o1) ** 2 + 0.5 * (0.99 - out_o2) ** 2)}",
+        f"delta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1) = ({r(out_o1)} - 0.01)*{r(out_o1)}*(1 - {r(out_o1)}) = {r(d_o1)}",
+        f"delta_o2 = {r(reference['delta']['o2'])}",  # no working shown: the true value, rounded
+        f"dE/dw5 = delta_o1*out_h1 = {r(d_o1)}*{r(out_h1)} = {r(g5)}",
+        f"w5_new = w5 - eta*dE/dw5 = 0.4 - 0.5*{r(g5)} = {r(0.4 - 0.5 * float(r(g5)))}",
+        f"delta_h1 = (delta_o1*w5 + delta_o2*w7)*out_h1*(1 - out_h1) = ({r(d_o1)}*0.4 + ({r(d_o2)})*0.5)*{r(out_h1)}"
+        f"*(1 - {r(out_h1)}) = {r(d_h1)}",
+        f"dE/dw1 = delta_h1*i1 = {r(d_h1)}*0.05 = {r(float(r(d_h1)) * 0.05)}",
+    ]
+
+
+def test_every_line_of_a_correct_derivation_is_accepted_link_by_link(judge, reference):
+    lines = read_lines("\n".join(classic_derivation(reference)), "txt")
+    verdicts = judge.judge_document(lines)
+    assert [(v.line, v.verdict) for v in verdicts] == [(n, "correct") for n in range(1, len(lines) + 1)]
+    assert chain_of(verdicts[0]) == [("formula", "correct"), ("substitution", "correct"), ("arithmetic", "correct")]
+    assert chain_of(verdicts[3]) == [("value", "correct")]
+
+
+def test_the_same_derivation_in_latex_align_and_in_markdown_is_accepted(judge, reference):
+    lines = classic_derivation(reference)[:3]
+    tex = "\\begin{align}\n" + " \\\\\n".join(
+        line.replace(" = ", " &= ", 1).replace("*", " \\cdot ") for line in lines) + "\n\\end{align}\n"
+    md = "# Forward\n\n" + "\n".join(f"- ${line}$" for line in lines) + "\n"
+    for text, kind in ((tex, "tex"), (md, "md")):
+        verdicts = judge.judge_document(read_lines(text, kind))
+        assert [v.verdict for v in verdicts] == ["correct"] * 3, (kind, [v.claim for v in verdicts])
+
+
+@pytest.mark.parametrize("chain, first_wrong, kind", [
+    ("delta_o1 = out_o1 - t_o1 = 0.7514 - 0.01 = 0.7414", 1, "formula"),
+    ("delta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1) = (0.7514 - 0.99)*0.7514*(1 - 0.7514) = -0.04457", 2,
+     "substitution"),
+    ("delta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1) = (0.7514 - 0.01)*0.7514*(1 - 0.7514) = 0.1358", 3,
+     "arithmetic"),
+    ("net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875", 3, "arithmetic"),
+    ("net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.25*0.1 + 0.35 = 0.3825", 2, "substitution"),
+    ("dE/dw5 = 0.1385*0.5933 = 0.08107", 2, "arithmetic"),
+])
+def test_a_planted_mistake_is_found_at_its_own_link(judge, chain, first_wrong, kind):
+    verdict = judge.judge(chain)
+    assert verdict.verdict == "incorrect"
+    wrong = verdict.first_wrong
+    assert (wrong.index + 1, wrong.kind) == (first_wrong, kind), chain_of(verdict)
+    assert all(link.verdict == "correct" for link in verdict.links[:wrong.index])
+    assert all(link.verdict in ("follows", "incorrect") for link in verdict.links[wrong.index + 1:])
+
+
+def test_the_mistake_of_a_wrong_formula_link_is_named(judge):
+    verdict = judge.judge("delta_o1 = out_o1 - t_o1 = 0.7514 - 0.01 = 0.7414")
+    assert verdict.first_wrong.diagnosis is not None and verdict.first_wrong.diagnosis.mistake == "derivative_left_out"
+    assert [link.verdict for link in verdict.links] == ["incorrect", "follows", "follows"]
+
+
+def test_working_shown_with_the_students_own_earlier_values_is_credited_as_consistent(judge):
+    text = ("out_o1 = 0.76\n"
+            "delta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1) = (0.76 - 0.01)*0.76*0.24 = 0.1368\n"
+            "dE/dw5 = delta_o1*out_h1 = 0.1368*0.5933 = 0.08116\n"
+            "dE/dw5 = 0.08116\n"
+            "dE/dw6 = 0.1368\n")  # a copied number is not a computation: no credit
+    verdicts = judge.judge_document(read_lines(text, "txt"))
+    assert [(v.verdict, v.consistent) for v in verdicts] == [
+        ("incorrect", False), ("incorrect", True), ("incorrect", True), ("incorrect", True), ("incorrect", False)]
+    assert verdicts[1].carried_from == (1,) and verdicts[2].carried_from == (1, 2)
+    assert chain_of(verdicts[2])[1:] == [("substitution", "consistent"), ("arithmetic", "follows")]
+
+
+def test_givens_written_as_numbers_are_read_as_the_givens(judge):
+    for text in ("net_h1 = 0.15*i1 + 0.2*i2 + 0.35", "w5_new = w5 - 0.5*dE/dw5", "net_h1 = 0.15*0.05 + w2*0.1 + b1"):
+        verdict = judge.judge(text)
+        assert verdict.verdict == "correct" and verdict.held, text
+    assert {str(g) for g in judge.judge("w5_new = w5 - 0.5*dE/dw5").held} == {"eta"}
+    for wrong in ("net_h1 = 0.15*i1 + 0.25*i2 + 0.35", "w5_new = w5 - 1*dE/dw5", "net_h1 = 0.2*i1 + 0.15*i2 + 0.35"):
+        assert judge.judge(wrong).verdict == "incorrect", wrong
+
+
+def test_prose_names_of_ones_own_and_unknown_quantities(judge):
+    text = ("Let a be the output's share:\n"
+            "a = delta_o1*out_h1\n"
+            "w5_new = w5 - 0.5*a = 0.3589\n"
+            "Then the error falls = good.\n"
+            "net_h9 = 1\n")
+    verdicts = judge.judge_document(read_lines(text, "txt"))
+    assert [(v.line, v.verdict) for v in verdicts] == [(2, "defined"), (3, "correct"), (4, "skipped"), (5, "skipped")]
+
+
+# --- other networks -----------------------------------------------------------------------------------
+
+NETWORKS = {
+    "tanh-relu": ("tanh", "relu", "half_sse", [0.3, 0.7]),
+    "softmax-cross-entropy": ("tanh", "softmax", "cross_entropy", [0, 1]),
+    "sigmoid-bce": ("relu", "sigmoid", "bce", [0.2, 0.9]),
+}
+
+
+def network(hidden: str, output: str, loss: str, targets: list) -> str:
+    return yaml.safe_dump({
+        "inputs": ["x1", "x2"],
+        "layers": [
+            {"units": ["h1", "h2"], "activation": hidden,
+             "weights": [[{"a1": 0.4}, {"a2": -0.3}], [{"a3": 0.25}, {"a4": 0.5}]], "bias": {"c1": 0.1}},
+            {"units": ["o1", "o2"], "activation": output,
+             "weights": [[{"v1": 0.5}, {"v2": -0.45}], [{"v3": 0.35}, {"v4": 0.2}]], "bias": {"c2": 0.05}}],
+        "loss": loss, "sample": {"inputs": [0.8, -0.5], "targets": targets}, "learning_rate": 0.1,
+    }, sort_keys=False)
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_a_correct_derivation_of_another_network_is_accepted(name):
+    text = network(*NETWORKS[name])
+    model = Model(text)
+    _, outs = model.forward()
+    net_h1, out_h1 = outs["h1"]
+    lines = [f"net_h1 = a1*x1 + a2*x2 + c1 = 0.4*0.8 + (-0.3)*(-0.5) + 0.1 = {r(net_h1)}",
+             f"out_h1 = {r(out_h1)}"]
+    lines += [f"net_{u} = {r(outs[u][0])}" for u in ("h2", "o1", "o2")]
+    lines += [f"out_{u} = {outs[u][1]:.6g}" for u in ("h2", "o1", "o2")]
+    lines += [f"E = {model.loss():.6g}"]
+    for weight in ("v1", "v4", "a1", "c2"):
+        gradient = model.finite_difference(weight)
+        value = model.params[weight]
+        lines.append(f"dE/d{weight} = {gradient:.6g}")
+        lines.append(f"{weight}_new = {weight} - eta*dE/d{weight} = {value} - 0.1*({gradient:.6g}) = "
+                     f"{value - 0.1 * float(f'{gradient:.6g}'):.6g}")
+    report = mark_derivations(derive.derive(derive.load_text(text)), {None: "\n".join(lines)}, kind="txt")
+    assert [(v.claim, v.verdict) for v in report.verdicts if v.verdict != "correct"] == []
+    assert len(report.verdicts) == len(lines)
+
+
+# --- the command line -----------------------------------------------------------------------------------
+
+def test_the_command_line_marks_a_derivation_file_or_standard_input(tmp_path, reference):
+    lines = classic_derivation(reference)
+    lines[5] = lines[5].rsplit("=", 1)[0] + "= 0.1358"  # an arithmetic slip in δ_o1
+    document = tmp_path / "work.md"
+    document.write_text("# My work\n\n" + "\n".join(f"- {line}" for line in lines) + "\nThat is all.\n",
+                        encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(cli, ["check", "classic", "--derivation", str(document)])
+    assert text.exit_code == 1
+    assert "[incorrect] line 8: delta_o1" in text.output
+    assert "the first wrong link is number 3 (arithmetic)" in text.output
+    data = json.loads(runner.invoke(cli, ["check", "classic", "--derivation", "-", "-f", "json"],
+                                    input=document.read_text(encoding="utf-8")).output)
+    assert set(data) == {"lines", "summary", "passed"} and data["passed"] is False
+    wrong = next(line for line in data["lines"] if line["verdict"] == "incorrect")
+    assert wrong["line"] == 8 and wrong["first_wrong"] == 3
+    assert [link["verdict"] for link in wrong["links"]] == ["correct", "correct", "incorrect"]
+    assert wrong["links"][2]["expected_value"] == pytest.approx(reference["delta"]["o1"])
+    assert data["summary"]["total"] == len(lines) and data["summary"]["incorrect"] == 1
+    zh = runner.invoke(cli, ["check", "classic", "--derivation", str(document), "--lang", "zh"])
+    assert "第 8 行" in zh.output and "第一个出错的环节是第 3 个" in zh.output
+    both = runner.invoke(cli, ["check", "classic", "--derivation", str(document), "--claim", "E = 0.3"])
+    assert both.exit_code == 2 and both.output.startswith("error: ")
+
+
+def test_the_report_of_a_derivation_in_markdown(judge, reference):
+    report = mark_derivations(judge.derivation, {None: "\n".join(classic_derivation(reference)[:2])}, kind="txt")
+    markdown = render_report(report, "md")
+    assert markdown.startswith("# Marking of a derivation: 2 line(s) judged")
+    assert "**correct** (line 1)" in markdown and "Links: formula ✓, numbers put in ✓, arithmetic ✓" in markdown
