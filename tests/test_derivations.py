@@ -225,7 +225,7 @@ def test_the_command_line_marks_a_derivation_file_or_standard_input(tmp_path, re
     text = runner.invoke(cli, ["check", "classic", "--derivation", str(document)])
     assert text.exit_code == 1
     assert "[incorrect] line 8: delta_o1" in text.output
-    assert "the first wrong link is number 3 (arithmetic)" in text.output
+    assert "The first wrong link is number 3 (arithmetic)" in text.output
     data = json.loads(runner.invoke(cli, ["check", "classic", "--derivation", "-", "-f", "json"],
                                     input=document.read_text(encoding="utf-8")).output)
     assert set(data) == {"lines", "summary", "passed"} and data["passed"] is False
@@ -245,3 +245,15 @@ def test_the_report_of_a_derivation_in_markdown(judge, reference):
     markdown = render_report(report, "md")
     assert markdown.startswith("# Marking of a derivation: 2 line(s) judged")
     assert "**correct** (line 1)" in markdown and "Links: formula ✓, numbers put in ✓, arithmetic ✓" in markdown
+
+
+def test_readme_sample_derivation_report_is_what_derive_prints(tmp_path):
+    from conftest import ROOT
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Whole derivations")[1]
+    page = section.split("````markdown\n")[1].split("````")[0]
+    report = section.split("--derivation work.md` prints:\n\n```\n")[1].split("```")[0]
+    (tmp_path / "work.md").write_text(page, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "work.md")])
+    assert result.exit_code == 1
+    assert result.output.strip() == report.strip()
+    assert "line(s) 4, 8" in report and "→" in report  # the sample shows carried errors

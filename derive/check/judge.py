@@ -614,12 +614,14 @@ class Judge:
         """
         carried = {symbol: value for symbol, value in carried.items() if symbol != claim.quantity}  # not itself
         try:
-            value = self.derivation.program.run(self.given, carried, [claim.quantity])[claim.quantity]
+            recomputed = self.derivation.program.run(self.given, carried, [claim.quantity])
         except (EvaluationError, ValueError):
             return None
+        value = recomputed[claim.quantity]
         tolerance = self._tolerance(claim.parts[index], value)
         trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
-        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, carried):
+        # The numbers put in may be roundings of the student's own values and of what follows from them.
+        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, recomputed):
             return None
         return value
 
