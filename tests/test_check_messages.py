@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import derive
 from derive.check import mark
+from derive.check.report import mark_derivations
 from derive.check.messages import KEYS
 from derive.check.mistakes import variants
 from derive.cli import cli
@@ -52,17 +53,34 @@ CLASSIC_CLAIMS = [
     "w5_new = w5 + eta*dE/dw5",
     "w1_new = w1 - dE/dw1",
     "dE/db2 = delta_o1",
+    "delta_o1 = (out_o1 - t_o1)*(1 - out_o1^2)",
+    "delta_o1 = -t_o1*(1 - out_o1)",
+    "w6_new = w7 - eta*dE/dw6",
     # carried forward: a wrong out_h1, then a net that follows from it
     "out_h1 = 0.7", "net_o1 = 1.148598",
 ]
 SOFTMAX_CLAIMS = ["delta_o1 = (out_o1 - t_o1) f'(net_o1)", "delta_h1 = f'(0.5)", "∂out_o1/∂net_o1 = 1",
+                  "delta_o1 = -t_o1*(1 - out_o1)",
                   "out_h1 = 0.5"]
+# A whole derivation: chains with every kind of link, a slip, carried values, prose, a name of one's own.
+DERIVATION = """# Work
+- net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875
+- $out_{o1} = 0.76$
+$$\\delta_{o1} = (out_{o1} - t_{o1}) out_{o1} (1 - out_{o1}) = (0.76 - 0.01) \\cdot 0.76 \\cdot 0.24 = 0.1368$$
+Let g be the gradient:
+g = delta_o1*out_h1
+w5_new = w5 - eta*g = 0.4 - 0.5*0.08116 = 0.3594
+net_h1 = 0.15*i1 + 0.2*i2 + 0.35
+The sum = what we wanted.
+"""
 # Keys no claim reaches through a report: a claim with too many numbers to trace is held to the working
 # precision instead; RecursionError and a parse error without a token are guards.
 UNREACHED = {"claim_too_many_numbers", "claim_too_deep_to_judge", "claim_unexpected_input"}
 MISTAKES = {"derivative_left_out", "sign_flipped", "net_for_out", "out_for_net", "transposed_weights",
             "sum_left_out", "half_dropped", "half_doubled", "update_added", "learning_rate_left_out",
-            "updated_weights_in_hidden_delta", "shared_not_summed"}
+            "updated_weights_in_hidden_delta", "shared_not_summed", "wrong_activation_derivative",
+            "wrong_loss_derivative", "jacobian_diagonal_only", "swapped_weight"}
+SLIPS = {"truncated", "arithmetic_slip"}  # named from a number and the side before it, not from a variant
 
 
 def catalogue(lang):
@@ -90,19 +108,25 @@ def reports():
     classic = mark(derive.derive(derive.example("classic")), {"s01": CLASSIC_CLAIMS, "s02": CLASSIC_CLAIMS[:2]},
                    carry_forward=True)
     softmax = mark(derive.derive(derive.example("softmax")), {None: SOFTMAX_CLAIMS})
-    return [classic, softmax]
+    document = mark_derivations(derive.derive(derive.example("classic")), {"s03": DERIVATION}, kind="md")
+    return [classic, softmax, document]
 
 
 def typed_and_printed(data):
     """Return every text of a JSON report that is not prose: claims and ids as typed, formulas, numbers."""
     texts = set()
-    for claim in data["claims"]:
+    for claim in data.get("claims", data.get("lines")):
         for field in ("claim", "student", "quantity", "read_as", "read_as_latex", "expected", "expected_latex",
                       "expected_value_text"):
             if claim[field]:
                 texts.add(str(claim[field]))
-        if claim["diagnosis"]:
-            texts.add(claim["diagnosis"]["value_text"])
+        for link in claim["links"]:  # each link's text as typed, and what it should be
+            texts |= {str(link[field]) for field in ("text", "expected", "expected_latex", "expected_value_text",
+                                                     "value_text", "mark") if link[field]}
+        for diagnosis in [claim["diagnosis"]] + [link["diagnosis"] for link in claim["links"]]:
+            if diagnosis:  # its value, and its details: names of things (tanh, w7) and numbers
+                texts.add(diagnosis["value_text"])
+                texts |= {f"⟪{value}⟫" for value in diagnosis["details"].values()}
         # A field that is part of the claim as typed (an unknown name, a character, a function) is data.
         for fields in (claim["message_fields"], claim["hint_fields"]):
             texts |= {f"⟪{value}⟫" for value in (fields or {}).values() if str(value).strip("'") in claim["claim"]}
@@ -127,8 +151,8 @@ def english_words(text, typed):
 
 def json_prose(data):
     """Return the prose of a JSON report: what it says about each claim (its keys and values are data)."""
-    for claim in data["claims"]:
-        for field in ("message", "hint", "method_detail"):
+    for claim in data.get("claims", data.get("lines")):
+        for field in ("message", "hint", "method_detail", "link_detail"):
             if claim[field]:
                 yield claim[field]
         if claim["diagnosis"]:
@@ -146,7 +170,9 @@ def test_the_corpus_reaches_every_message(reports):
     assert mistakes == MISTAKES
     verdicts = {(v.verdict, v.consistent) for report in reports for v in report.verdicts}
     assert verdicts == {("correct", False), ("incorrect", False), ("incorrect", True), ("undecided", False),
-                        ("unreadable", False)}
+                        ("unreadable", False), ("skipped", False), ("defined", False)}
+    links = {link.verdict for report in reports for v in report.verdicts for link in v.links}
+    assert links == {"correct", "incorrect", "follows", "consistent"}
 
 
 @pytest.mark.parametrize("format_", ["text", "md", "json"])
@@ -154,7 +180,7 @@ def test_a_made_up_language_leaves_no_english(format_, reports, xx_dir):
     for report in reports:
         data = json.loads(render_report(report, "json", lang="xx", template_dir=xx_dir))
         document = render_report(report, format_, lang="xx", template_dir=xx_dir)
-        assert re.search(r"⟦claim(\\?_ends\\?_early|\\?_softmax\\?_derivative)⟧", document)
+        assert re.search(r"⟦(claim\\?_ends\\?_early|claim\\?_softmax\\?_derivative|link\\?_first\\?_wrong)⟧", document)
         typed = typed_and_printed(data)
         prose = "\n".join(json_prose(data)) if format_ == "json" else document
         assert english_words(prose, typed) == []
@@ -210,7 +236,8 @@ def test_every_key_the_checker_uses_is_in_every_catalogue():
         derive.example(name)))}
     assert names == MISTAKES
     families = {f"verdict_{verdict}" for verdict in ("correct", "incorrect", "undecided", "unreadable")}
-    families |= {f"mistake_{name}" for name in names}
+    families |= {f"mistake_{name}" for name in names | SLIPS}
+    families |= {f"verdict_{verdict}" for verdict in ("skipped", "defined")}
     for lang, messages in catalogues.items():
         assert KEYS | literal | families <= set(messages), (lang, sorted((KEYS | literal | families) - set(messages)))
 

@@ -128,8 +128,9 @@ def test_the_classic_has_every_mistake(all_variants):
     names = {v.mistake for v in all_variants}
     assert names == {"derivative_left_out", "sign_flipped", "net_for_out", "out_for_net", "transposed_weights",
                      "sum_left_out", "half_dropped", "half_doubled", "update_added", "learning_rate_left_out",
-                     "updated_weights_in_hidden_delta", "shared_not_summed"}
-    assert len(MISTAKES) == 11  # half_dropped and half_doubled are the two variants of one mistake
+                     "updated_weights_in_hidden_delta", "shared_not_summed", "wrong_activation_derivative",
+                     "wrong_loss_derivative", "swapped_weight"}  # jacobian_diagonal_only needs a softmax layer
+    assert len(MISTAKES) == 15  # half_dropped and half_doubled are the two variants of one mistake
     assert all(v.replaced for v in all_variants)
 
 
@@ -295,3 +296,85 @@ def test_variants_are_the_same_each_time(classic):
     assert [(v.mistake, v.details) for v in first] == [(v.mistake, v.details) for v in second]
     assert all(sympy.simplify(a.replaced[k] - b.replaced[k]) == 0
                for a, b in zip(first, second) for k in a.replaced)
+
+
+# --- the mistakes a whole derivation shows, each made on purpose on two networks ----------------------------
+
+def _network(hidden, output, loss, targets) -> str:
+    import yaml
+    return yaml.safe_dump({
+        "inputs": ["x1", "x2"],
+        "layers": [
+            {"units": ["h1", "h2"], "activation": hidden,
+             "weights": [[{"a1": 0.4}, {"a2": -0.3}], [{"a3": 0.25}, {"a4": 0.5}]], "bias": {"c1": 0.1}},
+            {"units": ["o1", "o2"], "activation": output,
+             "weights": [[{"v1": 0.5}, {"v2": -0.45}], [{"v3": 0.35}, {"v4": 0.2}]], "bias": {"c2": 0.05}}],
+        "loss": loss, "sample": {"inputs": [0.8, -0.5], "targets": targets}, "learning_rate": 0.1,
+    }, sort_keys=False)
+
+
+CLASSIC_TEXT = derive.examples.path("classic").read_text(encoding="utf-8")
+NETWORKS = {  # name -> the network file's text
+    "classic": CLASSIC_TEXT,
+    "classic-bce": CLASSIC_TEXT.replace("loss: half_sse", "loss: bce"),
+    "tanh-sigmoid": _network("tanh", "sigmoid", "half_sse", [0.3, 0.7]),
+    "relu-sigmoid-bce": _network("relu", "sigmoid", "bce", [0.2, 0.9]),
+    "tanh-softmax-ce": _network("tanh", "softmax", "cross_entropy", [0, 1]),
+    "tanh-softmax-sse": _network("tanh", "softmax", "half_sse", [0.25, 0.75]),
+}
+
+# (network, a claim written with the mistake made, the mistake it must be named as)
+MADE_ON_PURPOSE = [
+    ("classic", "delta_o1 = (out_o1 - t_o1)*(1 - out_o1^2)", "wrong_activation_derivative"),  # tanh′ on σ
+    ("tanh-sigmoid", "delta_h1 = dE/dout_h1*out_h1*(1 - out_h1)", "wrong_activation_derivative"),  # σ′ on tanh
+    ("relu-sigmoid-bce", "delta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1)", "wrong_loss_derivative"),  # SSE's δ
+    ("classic-bce", "delta_o2 = (out_o2 - t_o2)*out_o2*(1 - out_o2)", "wrong_loss_derivative"),
+    ("tanh-softmax-ce", "delta_o1 = -t_o1*(1 - out_o1)", "jacobian_diagonal_only"),  # −t/o · o(1 − o)
+    ("tanh-softmax-sse", "delta_o2 = (out_o2 - t_o2)*out_o2*(1 - out_o2)", "jacobian_diagonal_only"),
+    ("classic", "w6_new = w7 - eta*dE/dw6", "swapped_weight"),
+    ("tanh-sigmoid", "v2_new = v3 - eta*dE/dv2", "swapped_weight"),
+]
+
+
+@pytest.fixture(scope="module")
+def judges():
+    from derive.check import Judge
+    return {name: Judge(derive.derive(derive.load_text(text))) for name, text in NETWORKS.items()}
+
+
+@pytest.mark.parametrize("network, claim, mistake", MADE_ON_PURPOSE)
+def test_a_mistake_made_on_purpose_is_named(judges, network, claim, mistake):
+    verdict = judges[network].judge(claim)
+    assert verdict.verdict == "incorrect"
+    assert verdict.diagnosis is not None and verdict.diagnosis.mistake == mistake, verdict.diagnosis
+
+
+def test_every_new_mistake_is_made_on_two_networks():
+    made = {}
+    for network, _, mistake in MADE_ON_PURPOSE:
+        made.setdefault(mistake, set()).add(network)
+    assert all(len(networks) >= 2 for networks in made.values())
+
+
+@pytest.mark.parametrize("network, claim, rounded", [
+    ("classic", "out_h1 = 0.5932", "0.5933"),      # 0.593269992: cut, not rounded
+    ("tanh-sigmoid", None, None),
+])
+def test_a_truncated_number_is_named(judges, network, claim, rounded):
+    if claim is None:  # the tanh network's out_h1 from the float model, cut after 4 decimals
+        value = Model(NETWORKS[network]).forward()[1]["h1"][1]
+        claim, rounded = f"out_h1 = {math.floor(value * 1e4) / 1e4:.4f}", f"{value:.4f}"
+        assert claim.split(" = ")[1] != rounded  # a figure where cutting and rounding differ
+    link = judges[network].judge(claim).first_wrong
+    assert link.diagnosis.mistake == "truncated" and dict(link.diagnosis.details)["rounded"] == rounded
+
+
+@pytest.mark.parametrize("network, claim, value", [
+    ("classic", "net_h1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875", 0.3775),
+    ("tanh-sigmoid", "net_h1 = a1*x1 + a2*x2 + c1 = 0.4*0.8 + (-0.3)*(-0.5) + 0.1 = 0.67", 0.57),
+])
+def test_an_arithmetic_slip_is_named_at_its_link(judges, network, claim, value):
+    verdict = judges[network].judge(claim)
+    link = verdict.first_wrong
+    assert link.kind == "arithmetic" and link.diagnosis.mistake == "arithmetic_slip"
+    assert float(link.diagnosis.value) == pytest.approx(value)

@@ -21,7 +21,7 @@ from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
 from ..quantities import NET
-from ..numbers import EvaluationError, PRECISION, evaluate
+from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
 from .mistakes import Variant, variants
 from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
@@ -383,8 +383,30 @@ class Judge:
                 elif carried and self._carried(claim, index, value, truth, carried) is not None:
                     verdict = "consistent"  # what the student's own earlier numbers give
             first = verdict == "incorrect" and not any(link.verdict == "incorrect" for link in links)
-            links.append(Link(index, kind, verdict, expected, truth, value, diagnosis if first else None))
+            found = None
+            if first and kind in ("value", "arithmetic") and value is not None:
+                previous = links[-1] if links else None
+                right_before = previous is not None and previous.verdict == "correct" and previous.value is not None
+                found = self._slip(part, value, previous.value if right_before else truth, kind == "arithmetic"
+                                   and right_before)
+            links.append(Link(index, kind, verdict, expected, truth, value, (found or diagnosis) if first else None))
         return tuple(links)
+
+    @staticmethod
+    def _slip(part: Part, value: sympy.Expr, target: sympy.Expr, after_right_side: bool) -> Diagnosis | None:
+        """Return the slip a wrong number shows against what it should be (`target`): the value truncated
+        rather than rounded, or, after a right side, an arithmetic slip; None when neither."""
+        literal = part.literal
+        if literal is not None and "e" not in literal.lower() and "." in literal:
+            decimals = len(literal.partition(".")[2])
+            scale = sympy.Integer(10) ** decimals
+            truncated = sympy.Integer(int(abs(target) * scale)) / scale * (1 if target >= 0 else -1)
+            rounded = round_to(target, decimals)
+            if truncated != rounded and value == truncated:
+                return Diagnosis("truncated", (("rounded", format_number(rounded, 40)),), target)
+        if after_right_side:
+            return Diagnosis("arithmetic_slip", (("value", format_number(target, 9)),), target)
+        return None
 
     @staticmethod
     def _link_kind(claim: Claim, expressions: list, index: int) -> str:

@@ -15,7 +15,9 @@ from typing import Callable, Iterator
 
 import sympy
 
+from .. import calculus
 from ..derivation import Derivation
+from ..functions import ACTIVATIONS, LOSSES, O, T, X, activation, loss
 from ..quantities import QuantitySymbol
 
 
@@ -185,6 +187,84 @@ def shared_not_summed(derivation: Derivation) -> Iterator[Variant]:
                           (("parameter", name), ("kept", kept)))
 
 
+def wrong_activation_derivative(derivation: Derivation) -> Iterator[Variant]:
+    """The derivative of another built-in activation used on a unit: σ′ on a tanh unit, as f′(net) or in the
+    output form σ′ = out(1 − out) with the unit's own out."""
+    network = derivation.network
+    for layer in network.layers:
+        if layer.activation.layer_wise:
+            continue
+        for name in ACTIVATIONS:
+            other = activation(name)
+            if other.formula == layer.activation.formula:
+                continue
+            derivative = calculus.differentiate(other.formula, X)
+            in_output = calculus.derivative_in_output(other.formula, X)
+            forms = [("derivative_at_net", lambda unit, d=derivative: d.xreplace({X: unit.net}))]
+            if in_output is not None:
+                forms.append(("output_form", lambda unit, g=in_output: g.xreplace({calculus.OUTPUT: unit.out})))
+            for form, written in forms:
+                replaced = {QuantitySymbol("activation_derivative", u.name, u.name): written(u) for u in layer.units}
+                yield Variant("wrong_activation_derivative", replaced,
+                              (("used", other.text_name), ("activation", layer.activation.text_name), ("form", form),
+                               ("layer", str(layer.index))))
+
+
+def wrong_loss_derivative(derivation: Derivation) -> Iterator[Variant]:
+    """∂E/∂out of the output units taken from another built-in loss: the (o − t) of squared error used with
+    cross-entropy or BCE, or the reverse."""
+    network = derivation.network
+    current = network.spec.loss.term
+    for name in LOSSES:
+        other = loss(name)
+        if other.term == current:
+            continue
+        scale = sympy.Rational(1, len(network.targets)) if other.reduction == "mean" else 1
+        derivative = calculus.differentiate(other.term, O)
+        replaced = {QuantitySymbol("dE_dout", unit.name): scale * derivative.xreplace({O: unit.out, T: target})
+                    for unit, target in zip(network.output_layer.units, network.targets)}
+        yield Variant("wrong_loss_derivative", replaced, (("used", name), ("loss", network.spec.loss.name)))
+
+
+def jacobian_diagonal_only(derivation: Derivation) -> Iterator[Variant]:
+    """A softmax unit's δ from its own output only: δ_k = ∂E/∂out_k · ∂out_k/∂net_k, the Jacobian's
+    off-diagonal terms (every other output's dependence on net_k) left out."""
+    definitions = _definitions(derivation)
+    for layer in derivation.network.layers:
+        if not layer.activation.layer_wise:
+            continue
+        replaced = {}
+        for unit in layer.units:
+            delta = QuantitySymbol("delta", unit.name)
+            kept = _terms(definitions[delta], QuantitySymbol("dE_dout", unit.name))
+            if kept != definitions[delta]:
+                replaced[delta] = kept
+        if replaced:
+            yield Variant("jacobian_diagonal_only", replaced, (("layer", str(layer.index)),))
+
+
+def swapped_weight(derivation: Derivation) -> Iterator[Variant]:
+    """One weight's indices swapped: w_jk for w_kj in one term of a hidden δ, or in one update."""
+    definitions = _definitions(derivation)
+    for layer, following in _hidden_layers(derivation):
+        matrix = [[c.weight for c in unit.connections] for unit in following.units]
+        if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
+            continue
+        for a, row in enumerate(matrix):
+            for b, weight in enumerate(row):
+                other = matrix[b][a]
+                if a == b or other.symbol == weight.symbol:
+                    continue
+                source = QuantitySymbol("dE_dout", layer.units[b].name)
+                yield Variant("swapped_weight", {source: definitions[source].xreplace({weight.symbol: other.symbol})},
+                              (("weight", weight.name), ("used", other.name)))
+                update = QuantitySymbol("update", weight.name)
+                if update in definitions:
+                    yield Variant("swapped_weight",
+                                  {update: definitions[update].xreplace({weight.symbol: other.symbol})},
+                                  (("weight", weight.name), ("used", other.name)))
+
+
 # In the order they are tried: the first variant that reproduces a claim names its mistake.
 MISTAKES: tuple[Callable[[Derivation], Iterator[Variant]], ...] = (
     derivative_left_out,
@@ -198,6 +278,10 @@ MISTAKES: tuple[Callable[[Derivation], Iterator[Variant]], ...] = (
     learning_rate_left_out,
     updated_weights_in_hidden_delta,
     shared_not_summed,
+    wrong_activation_derivative,
+    wrong_loss_derivative,
+    jacobian_diagonal_only,
+    swapped_weight,
 )
 
 

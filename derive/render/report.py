@@ -163,7 +163,7 @@ class _VerdictWriter:
             "method": verdict.method,
             "held": [self.text.doprint(given) for given in verdict.held],
             "method_detail": self.method(verdict),
-            "diagnosis": self.diagnosis(verdict),
+            "diagnosis": self.diagnosis(verdict) or (self.diagnosis(first_wrong) if first_wrong is not None else None),
             "position": verdict.position,
             "message": self.echo(self.say(verdict.message)),
             "message_key": verdict.message.key if verdict.message is not None else None,
