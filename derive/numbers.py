@@ -27,7 +27,6 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
              precision: int = PRECISION) -> sympy.Expr:
     """Return the value of `expression` at `values`: a Rational when exact, else a Float of `precision` digits."""
     values = values if isinstance(values, dict) else dict(values)
-    what = Phrase("error_what_value") if what is None else what
     if any(power.exp.free_symbols for power in expression.atoms(sympy.Pow)):
         # A power with a variable exponent (x^x, 1000^x) would be computed exactly, digit by digit, at an
         # exact value: 1000^123456789 has 370 million digits. At a float of `precision` digits it is quick,
@@ -39,12 +38,18 @@ def evaluate(expression: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr], 
         result = result.evalf(precision)
     if result.free_symbols:
         missing = ", ".join(sorted(s.name for s in result.free_symbols))
-        raise EvaluationError("error_value_missing", what=what, missing=missing)
+        raise EvaluationError("error_value_missing", what=_what(what), missing=missing)
     if not (result.is_Rational or (result.is_Float and result.is_finite)):
-        raise EvaluationError("error_value_undefined", what=what, result=str(result.evalf(6))[:40])
+        raise EvaluationError("error_value_undefined", what=_what(what), result=str(result.evalf(6))[:40])
     if abs(result) > MAX_VALUE or (result != 0 and abs(result) < MIN_VALUE):
-        raise EvaluationError("error_value_too_large" if abs(result) > MAX_VALUE else "error_value_too_small", what=what)
+        raise EvaluationError("error_value_too_large" if abs(result) > MAX_VALUE else "error_value_too_small",
+                              what=_what(what))
     return result
+
+
+def _what(what):
+    """Return what an error names: the quantity given, or "a value" (made only when there is an error)."""
+    return Phrase("error_what_value") if what is None else what
 
 
 def to_decimal(value: sympy.Expr) -> Decimal:

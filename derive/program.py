@@ -118,6 +118,50 @@ class CompiledProgram:
         return dict(zip(self.outputs, results))
 
 
+class FloatProgram:
+    """The program as one compiled float function per definition: to replay it many times with a few
+    definitions replaced (the checker's mistakes), each replacement compiled once, in floats.
+
+    Only derive's own trees are compiled (see :func:`compile_program`). Values are floats: a screen
+    before the exact replay of :func:`run`, which decides.
+    """
+
+    def __init__(self, program: Iterable[Definition]):
+        self.definitions = {symbol: compile_program([(symbol, expression)], [symbol])
+                            for symbol, expression in program}
+
+    @staticmethod
+    def compile(replaced: Mapping[sympy.Symbol, sympy.Expr]) -> dict[sympy.Symbol, CompiledProgram]:
+        """Return replacement definitions compiled, for :meth:`run`."""
+        return {symbol: compile_program([(symbol, expression)], [symbol]) for symbol, expression in replaced.items()}
+
+    def run(self, given: Mapping[sympy.Symbol, float], replaced: Mapping[sympy.Symbol, CompiledProgram] | None = None,
+            wanted: Iterable[sympy.Symbol] | None = None) -> dict[sympy.Symbol, float]:
+        """Return the float values of `wanted` (default: every quantity) and of all they depend on, with the
+        `replaced` definitions (from :meth:`compile`) used instead of the program's; EvaluationError for a
+        value that is not a finite float."""
+        definitions = {**self.definitions, **(replaced or {})}
+        values = {symbol: float(value) for symbol, value in given.items()}
+        for target in (list(wanted) if wanted is not None else list(definitions)):
+            stack, visiting = [target], set()
+            while stack:
+                symbol = stack[-1]
+                if symbol in values or symbol not in definitions:
+                    stack.pop()
+                    continue
+                compiled = definitions[symbol]
+                missing = [s for s in compiled.inputs if s not in values and s in definitions]
+                if missing:
+                    if symbol in visiting:
+                        raise ValueError(f"the definitions of {symbol} form a cycle")
+                    visiting.add(symbol)
+                    stack.extend(missing)
+                    continue
+                values[symbol] = compiled(values)[symbol]
+                stack.pop()
+        return values
+
+
 class _Printer(PythonCodePrinter):
     """Python code for one of derive's expressions, every symbol written as the local variable it was given."""
 

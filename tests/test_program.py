@@ -132,3 +132,36 @@ def test_only_our_variables_and_maths_reach_the_compiler():
                     'def program(v0):\n    return (eval, )\n'):
         with pytest.raises(ValueError):
             _check_source(hostile)
+
+
+def test_the_float_program_replays_the_classic_and_its_replacements(reference):
+    from derive.program import FloatProgram
+    derivation = derive.derive(derive.example("classic"))
+    floats = FloatProgram(derivation.program)
+    given = {symbol: float(value) for symbol, value in derivation.network.given_values().items()}
+    values = floats.run(given)
+    for unit, delta in reference["delta"].items():
+        assert values[QuantitySymbol("delta", unit)] == pytest.approx(delta, rel=1e-12)
+    # δ_o1 without f′ (the checker's derivative_left_out), replayed downstream: ∂E/∂w5 = (out_o1 − t_o1)·out_h1
+    replaced = FloatProgram.compile({QuantitySymbol("delta", "o1"): QuantitySymbol("dE_dout", "o1")})
+    changed = floats.run(given, replaced, [QuantitySymbol("gradient", "w5")])
+    out = reference["forward"]
+    assert changed[QuantitySymbol("gradient", "w5")] == pytest.approx((out["o1"]["out"] - 0.01) * out["h1"]["out"],
+                                                                      rel=1e-12)
+    assert QuantitySymbol("gradient", "w1") not in changed  # only what is wanted is computed
+
+
+def test_the_checker_screens_mistakes_in_floats_without_changing_a_verdict():
+    import json
+    from derive.check import Judge
+    from derive.render.report import render_report
+    from derive.check.report import Report
+    derivation = derive.derive(derive.example("classic"))
+    claims = ["delta_o1 = out_o1 - target_o1", "E_new = 0.291027924", "dE/dw5 = delta_o1 * net_h1",
+              "delta_o1 = 0.2", "w6_new = w7 - eta*dE/dw6", "delta_h1 = 0.00877", "out_h1 = 0.7"]
+    screened, exact = Judge(derivation), Judge(derivation)
+    exact.variant_float = lambda index, symbol: None  # every variant replayed exactly
+    reports = [render_report(Report(derivation, tuple(judge.judge_all(claims, carry_forward=True)), False), "json")
+               for judge in (screened, exact)]
+    assert reports[0] == reports[1]
+    assert any(claim["diagnosis"] for claim in json.loads(reports[0])["claims"])

@@ -9,6 +9,7 @@ matched against the library of classic mistakes (:mod:`derive.check.mistakes`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
 from ..quantities import NET
+from ..program import FloatProgram
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
 from .mistakes import Variant, variants
@@ -160,6 +162,10 @@ class Judge:
         self._points: tuple[dict, ...] | None = None
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._known: list[float] | None = None
+        self._float_program: FloatProgram | None = None
+        self._float_given: dict = {}
+        self._float_replaced: dict = {}
+        self._variant_floats: dict = {}
         self._variants: tuple[Variant, ...] | None = None
         self._variant_values: dict = {}
         self._exact: dict = {}
@@ -219,6 +225,34 @@ class Judge:
                 if self._variants is None:
                     self._variants = tuple(variants(self.derivation))
         return self._variants
+
+    def variant_float(self, index: int, symbol: sympy.Symbol) -> float | None:
+        """Return `symbol` under variant `index` at the sample in floats (None where floats have no value:
+        the exact replay then decides)."""
+        key = (index, symbol)
+        if key not in self._variant_floats:
+            with paused(), self._lock:
+                if key not in self._variant_floats:
+                    self._variant_floats[key] = self._float_variant(index, symbol)
+        return self._variant_floats[key]
+
+    def _float_variant(self, index: int, symbol: sympy.Symbol) -> float | None:
+        if self._float_program is None:
+            self._float_program = FloatProgram(self.derivation.program)
+            self._float_given = {s: float(v) for s, v in self.given.items()}
+        if index not in self._float_replaced:
+            try:
+                self._float_replaced[index] = FloatProgram.compile(self.variants()[index].replaced)
+            except ValueError:  # a definition floats cannot compute
+                self._float_replaced[index] = None
+        replaced = self._float_replaced[index]
+        if replaced is None:
+            return None
+        try:
+            value = self._float_program.run(self._float_given, replaced, [symbol]).get(symbol)
+        except (EvaluationError, ValueError):
+            return None
+        return value if value is not None and math.isfinite(value) else None
 
     def variant_value(self, index: int, symbol: sympy.Symbol, point: int | None = None) -> sympy.Expr | None:
         """Return `symbol` under variant `index`, at the sample (point None) or at a random point."""
@@ -589,7 +623,15 @@ class Judge:
         except EvaluationError:
             return None
         found = []
+        claimed_float = float(claimed)
         for index, variant in enumerate(self.variants()):
+            # A float replay first (compiled from the variant's definitions): a variant it puts clearly
+            # away from the claim cannot reproduce it; the exact replay below decides for the others.
+            screened = self.variant_float(index, symbol)
+            slack = (float(tolerance) if part.is_number else 0.0) + 1e-9 * (abs(claimed_float) + abs(screened or 0)) \
+                + 1e-12
+            if screened is not None and abs(screened - claimed_float) > slack:
+                continue
             value = self.variant_value(index, symbol)
             if value is None:
                 continue
