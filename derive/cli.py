@@ -180,6 +180,9 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
 @click.option("--derivation", "derivation_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Mark a whole derivation (.txt, .md or .tex; '-' for standard input) line by "
                                  "line and link by link, errors carried forward.")
+@click.option("--annotate", "annotated", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --derivation: also write the student's document with a mark after each equation "
+                   "to this file, in the document's own format.")
 @click.option("-f", "--format", "format_", type=click.Choice(list(REPORT_FORMATS)), default=None,
               help="Report format (default: from the -o extension, else text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -195,8 +198,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
-def check(spec, claims, claims_file, derivation_file, format_, output, carry_forward, rel_tol, digits, lang,
-          template_dir):
+def check(spec, claims, claims_file, derivation_file, annotated, format_, output, carry_forward, rel_tol, digits,
+          lang, template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -215,13 +218,18 @@ def check(spec, claims, claims_file, derivation_file, format_, output, carry_for
         raise InputError("error_no_claims")
     if derivation_file is not None and (claims or claims_file is not None):
         raise InputError("error_derivation_and_claims")
+    if annotated is not None and derivation_file is None:
+        raise InputError("error_annotate_needs_derivation")
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
     try:
         derivation = derive_network(load(resolve_spec(spec)))
         if derivation_file is not None:
-            report = mark_derivations(derivation, {None: derivation_file}, rel_tol=rel_tol)
+            from .check.report import document_kind, read_document
+            text = read_document(derivation_file)
+            kind = document_kind(text, derivation_file)
+            report = mark_derivations(derivation, {None: text}, rel_tol=rel_tol, kind=kind)
         else:
             grouped = load_claims(claims_file) if claims_file is not None else {}
             if claims:
@@ -230,8 +238,12 @@ def check(spec, claims, claims_file, derivation_file, format_, output, carry_for
                 grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
             report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
         document = render_report(report, format_, lang=lang, digits=digits, template_dir=template_dir)
-        if output is not None:
-            write_output(output, document.encode("utf-8"))
+        files = [(output, document)] if output is not None else []
+        if annotated is not None:
+            from .render.annotate import annotate
+            files.append((annotated, annotate(text, kind, report, lang=lang, template_dir=template_dir)))
+        for path, content in files:
+            write_output(path, content.encode("utf-8"))
     except DeriveError as error:
         raise InputError(error) from None
     if output is None:

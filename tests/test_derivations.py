@@ -257,3 +257,73 @@ def test_readme_sample_derivation_report_is_what_derive_prints(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == report.strip()
     assert "line(s) 4, 8" in report and "→" in report  # the sample shows carried errors
+
+
+# --- the student's own document, marked -----------------------------------------------------------------
+
+TEX_PAGE = r"""\documentclass{article}
+\usepackage{amsmath}
+\begin{document}
+Forward pass:
+\begin{align}
+net_{h1} &= w_1 i_1 + w_2 i_2 + b_1 \\
+  &= 0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 \\
+  &= 0.3875 % a slip
+\end{align}
+Then \[ out_{h1} = \frac{1}{1 + e^{-net_{h1}}} = 0.5933 \]
+and $E = 0.2984$.
+\end{document}
+"""
+
+
+def originals_kept(original: str, marked: str) -> bool:
+    """Return True when every line of `original` is in `marked`, unchanged and in order."""
+    remaining = iter(marked.split("\n"))
+    return all(any(line == candidate for candidate in remaining) for line in original.rstrip("\n").split("\n"))
+
+
+def test_an_annotated_markdown_page_keeps_every_line_and_marks_each_equation(tmp_path):
+    from conftest import ROOT
+    page = (ROOT / "README.md").read_text(encoding="utf-8").split("````markdown\n")[1].split("````")[0]
+    (tmp_path / "work.md").write_text(page, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "work.md"),
+                                      "--annotate", str(tmp_path / "work.marked.md"), "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 1, result.output
+    marked = (tmp_path / "work.marked.md").read_text(encoding="utf-8")
+    assert originals_kept(page, marked)
+    marks = [line for line in marked.split("\n") if line.startswith("> ")]
+    assert [mark.split()[1] for mark in marks] == ["✓", "✗", "→", "=", "→", "**Summary:"]
+    assert "> ✗ line 4: incorrect — The first wrong link is number 1 (value), “0.76”: it should be 0.7514" in marks
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["consistent"] == 2
+
+
+def test_an_annotated_latex_page_compiles_with_its_marks(tmp_path):
+    import subprocess
+    from conftest import require_tex
+    require_tex("pdflatex", ["article.cls", "amsmath.sty"])
+    (tmp_path / "work.tex").write_text(TEX_PAGE, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "work.tex"),
+                                      "--annotate", str(tmp_path / "marked.tex")])
+    assert result.exit_code == 1, result.output
+    marked = (tmp_path / "marked.tex").read_text(encoding="utf-8")
+    assert originals_kept(TEX_PAGE, marked)
+    assert marked.index(r"$\times$ line 6") > marked.index(r"\end{align}")  # after the environment, not in it
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "marked.tex"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=120)
+    text = subprocess.run(["pdftotext", "marked.pdf", "-"], cwd=tmp_path, capture_output=True, text=True,
+                          check=True).stdout
+    assert "line 6: incorrect — link 3 (arithmetic) is the first wrong one; it should give 0.3775" in " ".join(text.split())
+    assert "Summary: 2 of 3 correct" in " ".join(text.split())
+
+
+def test_a_plain_text_page_is_marked_in_plain_text_and_annotate_needs_a_derivation(tmp_path):
+    page = "net_h1 = 0.3775\nout_h1 = 0.5\nwe are done\n"
+    (tmp_path / "w.txt").write_text(page, encoding="utf-8")
+    runner = CliRunner()
+    runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "w.txt"), "--annotate",
+                        str(tmp_path / "m.txt"), "--lang", "zh"])
+    marked = (tmp_path / "m.txt").read_text(encoding="utf-8").split("\n")
+    assert marked[:5] == ["net_h1 = 0.3775", "    ✓ 第 1 行：正确", "out_h1 = 0.5", marked[3], "we are done"]
+    assert marked[3].startswith("    ✗ 第 2 行：错误")
+    alone = runner.invoke(cli, ["check", "classic", "--claim", "E = 1", "--annotate", str(tmp_path / "x.txt")])
+    assert alone.exit_code == 2 and not (tmp_path / "x.txt").exists()

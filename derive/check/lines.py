@@ -47,10 +47,13 @@ class Line:
     text: str
     source: str
     last: int = 0  # the line it ends on (an align's chain spans its rows)
+    end: int = 0   # the line its block ends on (the environment's or display's end): a mark may follow it
 
     def __post_init__(self):
         if self.last < self.number:
             object.__setattr__(self, "last", self.number)
+        if self.end < self.last:
+            object.__setattr__(self, "end", self.last)
 
 
 class DocumentTooLarge(DeriveError):
@@ -84,13 +87,13 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
                 found.extend(_math_in(before, index + 1) if "$" in before or "\\[" in before
                              else _plain(before, index + 1))
             end_index, body = _environment(lines, index, begin)
-            found.extend(_rows(body, index + 1))
+            found.extend(_ended(_rows(body, index + 1), end_index + 1))
             index = end_index + 1
             continue
         if kind != "txt" and _opens_display(line):
             end_index = _display_end(lines, index)
             block = "\n".join(lines[index:end_index + 1])
-            found.extend(_math_in(block, index + 1))
+            found.extend(_ended(_math_in(block, index + 1), end_index + 1))
             index = end_index + 1
             continue
         line = _BULLET.sub("", line)
@@ -100,6 +103,11 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
     if sum(line.kind == "equation" for line in found) > MAX_EQUATIONS:
         raise DocumentTooLarge("error_document_equations", source, limit=MAX_EQUATIONS)
     return found
+
+
+def _ended(lines: list[Line], end: int) -> list[Line]:
+    """Return `lines` as parts of a block that ends on line `end`."""
+    return [Line(line.number, line.kind, line.text, line.source, line.last, max(end, line.last)) for line in lines]
 
 
 def _uncomment(line: str) -> str:

@@ -179,14 +179,16 @@ def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str 
     verdicts = []
     for student, document in documents.items():
         text, source = (read_document(document), document) if isinstance(document, Path) else (document, None)
-        lines = read_lines(text, kind or _kind(text, source), str(source) if source is not None else student)
+        lines = read_lines(text, kind or document_kind(text, source), str(source) if source is not None else student)
         verdicts.extend(judge.judge_document(lines, student))
     return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in documents),
                   document=True)
 
 
-def _kind(text: str, source: Path | None) -> str:
-    if source is not None and source.suffix:
+def document_kind(text: str, source: Path | None) -> str:
+    """Return how a derivation is read: its file's extension says (txt, md, tex), else its text (LaTeX when
+    it holds \\begin{…}, else Markdown, whose rules read plain text too)."""
+    if source is not None and str(source) != "-" and source.suffix:
         return kind_of(source.name)
     return "tex" if "\\begin{" in text else "md"
 
