@@ -180,9 +180,20 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
 @click.option("--derivation", "derivation_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Mark a whole derivation (.txt, .md or .tex; '-' for standard input) line by "
                                  "line and link by link, errors carried forward.")
-@click.option("--annotate", "annotated", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --derivation: also write the student's document with a mark after each equation "
-                   "to this file, in the document's own format.")
+@click.option("--derivations", "derivations_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Mark a class: every .txt, .md and .tex file in this directory is one student's "
+                                 "derivation, the file name (without extension) the student's id.")
+@click.option("--annotate", "annotated", type=click.Path(path_type=Path), default=None,
+              help="Also write each student's document with a mark after every equation, in the document's own "
+                   "format: to this file (--derivation) or into this directory as ID.marked.EXT (--derivations).")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --derivation(s): write the points per student and per quantity as CSV.")
+@click.option("--min-digits", type=click.IntRange(1, 40), default=None,
+              help="A number with fewer significant digits is marked not precise enough.")
+@click.option("--last-digit", type=click.IntRange(0, 9), default=0, show_default=True,
+              help="Accept numbers this many units off in their last digit (besides rounding).")
+@click.option("--points", "points_text", default="formula=1,substitution=1,value=1", show_default=True,
+              help="Points of a derivation's line for its formula, its numbers put in and its value.")
 @click.option("-f", "--format", "format_", type=click.Choice(list(REPORT_FORMATS)), default=None,
               help="Report format (default: from the -o extension, else text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -198,8 +209,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
-def check(spec, claims, claims_file, derivation_file, annotated, format_, output, carry_forward, rel_tol, digits,
-          lang, template_dir):
+def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, gradebook, min_digits, last_digit,
+          points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -214,36 +225,49 @@ def check(spec, claims, claims_file, derivation_file, annotated, format_, output
     from .render.report import render_report
     # Bytes that are not UTF-8 on the command line arrive as surrogates: show them as U+FFFD, not crash.
     claims = [claim.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for claim in claims]
-    if not claims and claims_file is None and derivation_file is None:
+    documents = derivation_file is not None or derivations_dir is not None
+    if not claims and claims_file is None and not documents:
         raise InputError("error_no_claims")
-    if derivation_file is not None and (claims or claims_file is not None):
+    if documents and (claims or claims_file is not None) or derivation_file is not None and derivations_dir is not None:
         raise InputError("error_derivation_and_claims")
-    if annotated is not None and derivation_file is None:
+    if (annotated is not None or gradebook is not None) and not documents:
         raise InputError("error_annotate_needs_derivation")
+    policy = _policy(min_digits, last_digit, points_text)
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
     try:
         derivation = derive_network(load(resolve_spec(spec)))
-        if derivation_file is not None:
+        if documents:
             from .check.report import document_kind, read_document
-            text = read_document(derivation_file)
-            kind = document_kind(text, derivation_file)
-            report = mark_derivations(derivation, {None: text}, rel_tol=rel_tol, kind=kind)
+            paths = {None: derivation_file} if derivation_file is not None else _class_files(derivations_dir)
+            texts = {student: read_document(path) for student, path in paths.items()}
+            kinds = {student: document_kind(texts[student], path) for student, path in paths.items()}
+            report = mark_derivations(derivation, texts, rel_tol=rel_tol, kinds=kinds, policy=policy)
         else:
             grouped = load_claims(claims_file) if claims_file is not None else {}
             if claims:
                 if None in grouped:
                     raise InputError("error_claims_one_student")
                 grouped = {**claims_from_data(list(claims), "--claim"), **grouped}
-            report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol)
+            report = mark(derivation, grouped, carry_forward=carry_forward, rel_tol=rel_tol, policy=policy)
         document = render_report(report, format_, lang=lang, digits=digits, template_dir=template_dir)
         files = [(output, document)] if output is not None else []
-        if annotated is not None:
-            from .render.annotate import annotate
-            files.append((annotated, annotate(text, kind, report, lang=lang, template_dir=template_dir)))
+        if gradebook is not None:
+            from .check.report import gradebook as grades
+            files.append((gradebook, grades(report)))
         for path, content in files:
             write_output(path, content.encode("utf-8"))
+        if annotated is not None:
+            from .render.annotate import annotate
+            marked = [(annotated if derivation_file is not None else
+                       annotated / f"{student}.marked{paths[student].suffix}",
+                       annotate(texts[student], kinds[student], report.of(student), lang=lang,
+                                template_dir=template_dir)) for student in texts]
+            if derivation_file is not None:
+                write_output(annotated, marked[0][1].encode("utf-8"))
+            else:  # derive's own files in that directory, recorded in its manifest
+                write_documents(None, marked, manifest_directory=annotated)
     except DeriveError as error:
         raise InputError(error) from None
     if output is None:
@@ -309,6 +333,38 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
     except DeriveError as error:
         raise InputError(error) from None
     click.echo(f"wrote {len(files)} files to {directory}")
+
+
+def _policy(min_digits, last_digit, points_text):
+    """Return the marking Policy of the command's options; --points is NAME=NUMBER, comma-separated."""
+    from .check.judge import LINK_POINTS, Policy
+    points = []
+    for item in points_text.split(","):
+        name, sign, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sign or name.strip() not in LINK_POINTS or number is None or not 0 <= number <= 1000:
+            raise InputError("error_points_form", item=item.strip(), kinds=", ".join(LINK_POINTS))
+        points.append((name.strip(), number))
+    return Policy(min_digits=min_digits, last_digit=last_digit, points=tuple(points))
+
+
+def _class_files(directory: Path) -> dict[str, Path]:
+    """Return {student id: file} of a class directory: each .txt, .md or .tex file (not a marked copy)."""
+    files: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or ".marked." in path.name or path.suffix.lower() not in (
+                ".txt", ".md", ".markdown", ".tex", ".latex"):
+            continue
+        if path.stem in files:
+            raise InputError("error_student_file_twice", student=path.stem, first=files[path.stem].name,
+                             second=path.name)
+        files[path.stem] = path
+    if not files:
+        raise InputError("error_no_derivations", directory=str(directory))
+    return files
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import derive
 from derive.check import mark
+from derive.check.judge import Policy
 from derive.check.report import mark_derivations
 from derive.check.messages import KEYS
 from derive.check.mistakes import variants
@@ -108,8 +109,10 @@ def reports():
     classic = mark(derive.derive(derive.example("classic")), {"s01": CLASSIC_CLAIMS, "s02": CLASSIC_CLAIMS[:2]},
                    carry_forward=True)
     softmax = mark(derive.derive(derive.example("softmax")), {None: SOFTMAX_CLAIMS})
-    document = mark_derivations(derive.derive(derive.example("classic")), {"s03": DERIVATION}, kind="md")
-    return [classic, softmax, document]
+    classic_derivation = derive.derive(derive.example("classic"))
+    document = mark_derivations(classic_derivation, {"s03": DERIVATION}, kind="md")
+    strict = mark_derivations(classic_derivation, {"s04": DERIVATION}, kind="md", policy=Policy(min_digits=3))
+    return [classic, softmax, document, strict]
 
 
 def typed_and_printed(data):

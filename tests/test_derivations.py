@@ -327,3 +327,57 @@ def test_a_plain_text_page_is_marked_in_plain_text_and_annotate_needs_a_derivati
     assert marked[3].startswith("    ✗ 第 2 行：错误")
     alone = runner.invoke(cli, ["check", "classic", "--claim", "E = 1", "--annotate", str(tmp_path / "x.txt")])
     assert alone.exit_code == 2 and not (tmp_path / "x.txt").exists()
+
+
+# --- the teacher's policy and a whole class -------------------------------------------------------------
+
+def test_min_digits_and_last_digit_change_what_a_number_must_be():
+    from derive.check.judge import Policy
+    derivation = derive.derive(derive.example("classic"))  # out_h1 = 0.593269992
+    strict, lenient = Judge(derivation, policy=Policy(min_digits=4)), Judge(derivation, policy=Policy(last_digit=1))
+    assert Judge(derivation).judge("out_h1 = 0.59").verdict == "correct"
+    coarse = strict.judge("out_h1 = 0.59")
+    assert coarse.verdict == "incorrect" and coarse.message.key == "judge_not_precise" and coarse.diagnosis is None
+    assert strict.judge("out_h1 = 0.5933").verdict == "correct"
+    assert [lenient.judge(f"out_h1 = {x}").verdict for x in ("0.5932", "0.5934", "0.5931", "0.5935")] == [
+        "correct", "correct", "incorrect", "incorrect"]
+
+
+def test_a_class_is_marked_with_a_gradebook_and_a_marked_copy_of_every_page(tmp_path, reference):
+    import csv
+    lines = classic_derivation(reference)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ana.md").write_text("\n".join(f"- {line}" for line in lines[:3]) + "\n", encoding="utf-8")
+    (tmp_path / "in" / "ben.txt").write_text("net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875\n"
+                                             "out_h1 = 0.59\nnotes on the side\n", encoding="utf-8")
+    (tmp_path / "in" / "README").write_text("not a derivation", encoding="utf-8")
+    runner = CliRunner()
+    arguments = ["check", "classic", "--derivations", str(tmp_path / "in"), "--annotate", str(tmp_path / "marked"),
+                 "--gradebook", str(tmp_path / "grades.csv"), "--points", "formula=2,substitution=1,value=1",
+                 "--min-digits", "3", "-o", str(tmp_path / "report.json")]
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 1, result.output
+    rows = list(csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8")))
+    assert [(row["student"], row["points"], row["possible"]) for row in rows] == [("ana", "12", "12"), ("ben", "3", "5")]
+    assert rows[1]["net_h1"] == "3/4" and rows[1]["out_h1"] == "0/1" and rows[0]["net_o1"] == "4/4"
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["students"]["ben"]["points"] == 3 and report["students"]["ben"]["possible"] == 5
+    assert sorted(path.name for path in (tmp_path / "marked").iterdir()) == [".derive-files", "ana.marked.md",
+                                                                               "ben.marked.txt"]
+    assert "    ✗ line 1: incorrect — The first wrong link is number 3 (arithmetic)" in \
+        (tmp_path / "marked" / "ben.marked.txt").read_text(encoding="utf-8")
+    assert runner.invoke(cli, arguments).exit_code == 1  # derive's own marked copies are replaced
+    (tmp_path / "marked" / "ana.marked.md").write_text("the student's own notes", encoding="utf-8")
+    refused = runner.invoke(cli, arguments)
+    assert refused.exit_code == 2 and "ana.marked.md" in refused.output
+    assert (tmp_path / "marked" / "ana.marked.md").read_text(encoding="utf-8") == "the student's own notes"
+
+
+def test_a_class_directory_with_two_files_for_one_student_or_bad_points_is_refused(tmp_path):
+    (tmp_path / "s1.md").write_text("E = 1\n", encoding="utf-8")
+    (tmp_path / "s1.txt").write_text("E = 1\n", encoding="utf-8")
+    runner = CliRunner()
+    twice = runner.invoke(cli, ["check", "classic", "--derivations", str(tmp_path)])
+    assert twice.exit_code == 2 and "s1" in twice.output
+    points = runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "s1.md"), "--points", "style=1"])
+    assert points.exit_code == 2 and "style=1" in points.output

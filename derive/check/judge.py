@@ -43,6 +43,40 @@ MIN_ROUNDED_DIGITS_SCALE = 100
 _AGREE = sympy.Float("1e-14")
 
 
+LINK_POINTS = ("formula", "substitution", "value")  # what a line's points are given for (see Policy.points)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a teacher marks: `min_digits` (a number written with fewer significant digits is not precise
+    enough), `last_digit` (accept that many units off in the last digit written, as well as half a unit),
+    and `points` for each kind of link a line shows: the formula, the numbers put in, and the value (the
+    last number, by arithmetic or alone; consistent with the student's earlier values counts)."""
+
+    min_digits: int | None = None
+    last_digit: int = 0
+    points: tuple[tuple[str, float], ...] = (("formula", 1.0), ("substitution", 1.0), ("value", 1.0))
+
+    def __post_init__(self):
+        if self.min_digits is not None and not 1 <= self.min_digits <= 40:
+            raise ValueError("min_digits must be between 1 and 40")
+        if not 0 <= self.last_digit <= 9:
+            raise ValueError("last_digit must be between 0 and 9")
+        unknown = [name for name, _ in self.points if name not in LINK_POINTS]
+        if unknown:
+            raise ValueError(f"points are given for {', '.join(LINK_POINTS)}, not {unknown[0]}")
+
+
+def significant_digits(literal: str) -> int | None:
+    """Return how many significant digits a number is written with (0.0075: 2, 1.10: 3), None for a whole
+    number without a decimal point or exponent (taken as exact)."""
+    mantissa, _, exponent = literal.lower().lstrip("+-").partition("e")
+    if "." not in mantissa and not exponent:
+        return None
+    digits = mantissa.replace(".", "").lstrip("0")
+    return max(len(digits), 1)
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """The classic mistake that reproduces a wrong claim, and the value it gives."""
@@ -148,8 +182,10 @@ def expand_calls(expression: sympy.Expr) -> sympy.Expr:
 class Judge:
     """Judges claims about one derivation. Work shared between claims (random points, mistakes) is cached."""
 
-    def __init__(self, derivation: Derivation, rel_tol: float | None = None, points: int = POINTS, seed: int = 0):
+    def __init__(self, derivation: Derivation, rel_tol: float | None = None, points: int = POINTS, seed: int = 0,
+                 policy: Policy | None = None):
         self.derivation = derivation
+        self.policy = policy or Policy()
         self.vocabulary = Vocabulary(derivation.network)
         self.definitions = dict(derivation.program)
         self.given = derivation.network.given_values()
@@ -382,7 +418,7 @@ class Judge:
         verdict = "incorrect" if wrong is not None else "undecided" if undecided else "correct"
         shown = judgements[wrong] if wrong is not None else undecided or judgements[-1]
         diagnosis = consistent = carried_value = None
-        if wrong is not None:
+        if wrong is not None and judgements[wrong].message is None:  # not a number too imprecise to judge
             diagnosis = self._diagnose(claim.parts[wrong], expressions[wrong], symbol, truth, judgements[wrong].tolerance)
         links = self._links(claim, expressions, judgements, step, truth, carried, diagnosis)
         if wrong is not None and carried and judgements[-1].value is not None \
@@ -481,6 +517,10 @@ class Judge:
                 value = evaluate(expression, {})
             except EvaluationError:
                 return _Judgement(False, "number", message=Message("judge_number_not_real"))
+            written = significant_digits(part.literal) if part.literal is not None else None
+            if self.policy.min_digits is not None and written is not None and written < self.policy.min_digits:
+                return _Judgement(False, "number", tolerance=self._tolerance(part, truth), value=value,
+                                  message=Message("judge_not_precise", written=written, digits=self.policy.min_digits))
             tolerance = self._tolerance(part, truth)
             if part.literal is None and self.rel_tol is None:
                 tolerance += self._rounding_effect(claim, index)
@@ -544,7 +584,8 @@ class Judge:
         slack = sympy.Float("1e-12", PRECISION) * abs(truth) + sympy.Float("1e-40", PRECISION)
         if self.rel_tol is not None:
             return self.rel_tol * abs(truth) + slack
-        return (half_unit(part.literal) if part.literal is not None else 0) + slack
+        unit = half_unit(part.literal) if part.literal is not None else 0
+        return unit * (1 + 2 * self.policy.last_digit) + slack
 
     def _rounding_effect(self, claim: Claim, index: int, carried: dict | None = None) -> sympy.Expr:
         """Return how far computed part `index` may move when each number in it is off by half a unit in

@@ -11,7 +11,7 @@ import yaml
 from ..derivation import Derivation
 from ..errors import DeriveError, Phrase
 from ..spec import compose, where as _at
-from .judge import Judge, Verdict
+from .judge import Judge, Policy, Verdict
 from .lines import kind_of, read_lines
 
 MAX_FILE_BYTES = 5_000_000
@@ -133,6 +133,7 @@ class Report:
     verdicts: tuple[Verdict, ...]
     grouped: bool
     document: bool = False  # the verdicts are the lines of whole derivations (derive check --derivation)
+    policy: Policy = Policy()
 
     @property
     def passed(self) -> bool:
@@ -145,6 +146,32 @@ class Report:
         for verdict in self.verdicts:
             groups.setdefault(verdict.student, []).append(verdict)
         return list(groups.items())
+
+    def of(self, student: str | None) -> "Report":
+        """Return the report of one student's verdicts."""
+        return Report(self.derivation, tuple(v for v in self.verdicts if v.student == student), self.grouped,
+                      self.document, self.policy)
+
+    def points(self, verdict: Verdict) -> tuple[float, float]:
+        """Return (points earned, points possible) of one line of a derivation, by the policy's points per
+        kind of link: the formula, the numbers put in, the value (the last number; right, consistent with
+        the student's earlier values, or the right step from a wrong side before it). A line that could not
+        be read or judged can earn its value's points and earns none; skipped lines and names count nothing."""
+        weights = dict(self.policy.points)
+        if verdict.verdict in UNJUDGED:
+            return 0.0, 0.0
+        if not verdict.links:
+            return 0.0, weights.get("value", 0.0)
+        earned = possible = 0.0
+        for kind, links in (("formula", [l for l in verdict.links if l.kind == "formula"]),
+                            ("substitution", [l for l in verdict.links if l.kind == "substitution"]),
+                            ("value", [l for l in verdict.links[-1:] if l.kind in ("value", "arithmetic")])):
+            if links:
+                possible += weights.get(kind, 0.0)
+                if all(l.verdict in ("correct", "consistent", "follows") if kind == "value" else
+                       l.verdict in ("correct", "consistent") for l in links):
+                    earned += weights.get(kind, 0.0)
+        return earned, possible
 
     @staticmethod
     def summary(verdicts: Sequence[Verdict]) -> dict[str, int]:
@@ -161,28 +188,33 @@ class Report:
 
 
 def mark(derivation: Derivation, claims: Mapping[str | None, Sequence[str]], carry_forward: bool = False,
-         rel_tol: float | None = None) -> Report:
+         rel_tol: float | None = None, policy: Policy | None = None) -> Report:
     """Return the Report on every student's claims about `derivation` (work shared between students)."""
-    judge = Judge(derivation, rel_tol)
+    policy = policy or Policy()
+    judge = Judge(derivation, rel_tol, policy=policy)
     verdicts = []
     for student, texts in claims.items():
         verdicts.extend(judge.judge_all(texts, carry_forward, student))
-    return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in claims))
+    return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in claims), policy=policy)
 
 
 def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str | Path], rel_tol: float | None = None,
-                     kind: str | None = None) -> Report:
+                     kind: str | None = None, policy: Policy | None = None,
+                     kinds: Mapping[str | None, str] | None = None) -> Report:
     """Return the Report on whole derivations about `derivation`: {student id (None for one): the document's
-    text or its path}. A path's kind (txt, md, tex) is its extension's unless `kind` says; text is read as
-    `kind`, else as LaTeX when it holds \\begin{…}, else as Markdown (whose rules read plain text too)."""
-    judge = Judge(derivation, rel_tol)
+    text or its path}. A path's kind (txt, md, tex) is its extension's unless `kinds` (per student) or `kind`
+    says; text is read so too, else as LaTeX when it holds \\begin{…}, else as Markdown (whose rules read
+    plain text too)."""
+    policy = policy or Policy()
+    judge = Judge(derivation, rel_tol, policy=policy)
     verdicts = []
     for student, document in documents.items():
         text, source = (read_document(document), document) if isinstance(document, Path) else (document, None)
-        lines = read_lines(text, kind or document_kind(text, source), str(source) if source is not None else student)
+        how = (kinds or {}).get(student) or kind or document_kind(text, source)
+        lines = read_lines(text, how, str(source) if source is not None else student)
         verdicts.extend(judge.judge_document(lines, student))
     return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in documents),
-                  document=True)
+                  document=True, policy=policy)
 
 
 def document_kind(text: str, source: Path | None) -> str:
@@ -210,3 +242,36 @@ def read_document(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClaimsFileError("error_not_utf8", str(path)) from None
+
+
+def gradebook(report: Report) -> str:
+    """Return the gradebook of a class's derivations as CSV: one row a student (points, points possible,
+    then the points of each quantity the class's lines claim, "earned/possible"), one column a quantity in
+    the order the class first writes them (a quantity a student writes twice: the last line counts)."""
+    import csv
+    import io
+    from ..notation import Notation
+    name = Notation(report.derivation.network).text
+    students = report.students()
+    columns: dict = {}
+    for _, verdicts in students:
+        for verdict in verdicts:
+            if verdict.quantity is not None and verdict.verdict not in UNJUDGED:
+                columns.setdefault(verdict.quantity, None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "points", "possible", *[name(quantity) for quantity in columns]])
+    for student, verdicts in students:
+        last = {v.quantity: v for v in verdicts if v.quantity is not None and v.verdict not in UNJUDGED}
+        unnamed = [v for v in verdicts if v.quantity is None and v.verdict not in UNJUDGED]  # unreadable lines
+        earned = possible = 0.0
+        for verdict in list(last.values()) + unnamed:
+            got, out_of = report.points(verdict)
+            earned, possible = earned + got, possible + out_of
+        cells = ["/".join(map(_number, report.points(last[q]))) if q in last else "" for q in columns]
+        writer.writerow([student or "", _number(earned), _number(possible), *cells])
+    return out.getvalue()
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

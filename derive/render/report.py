@@ -42,6 +42,8 @@ class _VerdictWriter:
         _ = self._
         if verdict.verdict in ("unreadable", "undecided") and verdict.method is None:
             return self.say(verdict.message)
+        if verdict.message is not None and verdict.message.key == "judge_not_precise":
+            return self.say(verdict.message)
         if verdict.method == "carried_forward":
             return _("method_carried_forward", value=self.number(verdict.carried_value))
         if verdict.method == "symbolic":
@@ -183,10 +185,18 @@ def _report_data(report, _: Messages, digits: int) -> dict:
     writer = _VerdictWriter(report.derivation, _, digits)
     views = [writer.view(v) for v in report.verdicts]
     data = {"lines" if report.document else "claims": views, "passed": report.passed}
+    def summary(verdicts):
+        counts = report.summary(verdicts)
+        if report.document:
+            earned, possible = (sum(values) for values in zip(*(report.points(v) for v in verdicts))) \
+                if verdicts else (0, 0)
+            counts.update(points=earned, possible=possible)
+        return counts
+
     if report.grouped:
-        data["students"] = {str(student): report.summary(verdicts) for student, verdicts in report.students()}
+        data["students"] = {str(student): summary(verdicts) for student, verdicts in report.students()}
     else:
-        data["summary"] = report.summary(report.verdicts)
+        data["summary"] = summary(report.verdicts)
     return data
 
 
@@ -200,7 +210,14 @@ def render_report(report, format: str = "text", lang: str = "en", digits: int = 
     groups = []
     for student, verdicts in report.students():
         views = [view for view in data["lines" if report.document else "claims"] if view["student"] == student]
-        groups.append({"student": student, "claims": views, "summary": report.summary(verdicts)})
+        points = [sum(values) for values in zip(*(report.points(v) for v in verdicts))] if report.document else None
+        groups.append({"student": student, "claims": views, "summary": report.summary(verdicts),
+                       "points": tuple(_figure(value) for value in points) if points else None})
     count = sum(1 for verdict in report.verdicts if verdict.verdict not in UNJUDGED)
     context = {"_": messages, "groups": groups, "report": report, "count": count}
     return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)
+
+
+def _figure(value: float) -> str:
+    """Return points as a teacher writes them: 9, 2.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
