@@ -150,6 +150,12 @@ def _factor(expression: sympy.Expr) -> sympy.Expr:
     return factored
 
 
+def shortest_form(expression: sympy.Expr) -> sympy.Expr:
+    """Return the shorter of the expanded and factored forms of an expression (a leading minus sign moved
+    into a factor): how a course writes a result it has simplified."""
+    return _shortest(expression)
+
+
 def _shortest(polynomial: sympy.Expr) -> sympy.Expr:
     """Return the shorter of the expanded and factored forms, a leading minus sign moved into a factor."""
     factored = _factor(polynomial)
@@ -169,6 +175,14 @@ def _agrees(left: sympy.Expr, right: sympy.Expr, variable: sympy.Symbol) -> bool
 OUTPUT = _Y
 
 
+@lru_cache(maxsize=64)
+def output_total(outputs: tuple[sympy.Expr, ...]) -> sympy.Expr | None:
+    """Return the constant Σ out_m of a layer-wise activation's outputs as SymPy simplifies it (1 for
+    softmax), or None when the sum is not constant."""
+    total = sympy.simplify(sympy.Add(*outputs))
+    return None if total.free_symbols else total
+
+
 def jacobian_in_outputs(outputs: list[sympy.Expr], nets: list[sympy.Symbol],
                         out_symbols: list[sympy.Symbol]) -> list[list[sympy.Expr]]:
     """Return J[m][k] = ∂out_m/∂net_k for a layer-wise activation, in the out symbols where SymPy can.
@@ -179,8 +193,8 @@ def jacobian_in_outputs(outputs: list[sympy.Expr], nets: list[sympy.Symbol],
     that cannot be written in the outputs is left in the nets.
     """
     scale = sympy.Symbol("Z", positive=True)
-    total = sympy.simplify(sympy.Add(*outputs))
-    identity = {sympy.Add(*out_symbols): total} if not total.free_symbols else {}
+    total = output_total(tuple(outputs))
+    identity = {sympy.Add(*out_symbols): total} if total is not None else {}
     by_net = dict(zip(nets, out_symbols))
 
     def in_outputs(power: sympy.Expr) -> sympy.Expr:

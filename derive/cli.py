@@ -214,9 +214,9 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
-    README for the claim language. With --derivation, every equation of a
-    student's document is marked, each link of its chain (formula, numbers
-    put in, arithmetic) too. Exit code 0 when every claim is correct, 1
+    README for the claim language. With --derivation (or --derivations, a
+    class), every equation of a student's document is marked, each link of
+    its chain (formula, numbers put in, arithmetic) too. Exit code 0 when every claim is correct, 1
     when any is not, 2 for an unreadable SPEC or claims file or an unwritable
     report, 3 for a failure of derive itself.
     """

@@ -13,6 +13,7 @@ from typing import Mapping
 import sympy
 
 from . import calculus, verify
+from .budget import within
 from .functions import GENERIC, Summed, UpdateRule, X, shown, update_rule
 from .network import Layer, Network, Parameter, Unit
 from .quantities import QuantitySymbol
@@ -222,7 +223,21 @@ class _Deriver:
         self.add(slope, unit.layer, forms, forms[-1])
         error = QuantitySymbol("dE_dout", unit.name)
         written = _product(self.forms[error][-1], forms[-1])
-        self.add(QuantitySymbol("delta", unit.name), unit.layer, (_product(error, slope), written), error * slope)
+        delta_forms = (_product(error, slope), written)
+        simpler = self.simpler(self.forms[error][-1] * forms[-1], written)
+        self.add(QuantitySymbol("delta", unit.name), unit.layer, delta_forms + ((simpler,) if simpler is not None
+                                                                               else ()), error * slope)
+
+    @staticmethod
+    def simpler(product: sympy.Expr, written: sympy.Expr) -> sympy.Expr | None:
+        """Return `product` (∂E/∂out · f′ as written) cancelled and factored when that is clearly shorter than
+        the product written out (σ with BCE: out − t), else None. A bounded search (calculus.SEARCH_CALLS)."""
+        if not product.free_symbols or sympy.count_ops(product) > 60:
+            return None
+        candidate = within(calculus.SEARCH_CALLS, lambda: calculus.shortest_form(sympy.cancel(product)), None)
+        if candidate is None or sympy.count_ops(candidate) * 2 > sympy.count_ops(written):
+            return None
+        return candidate
 
     def layer_wise_deltas(self, layer: Layer) -> None:
         nets = [unit.net for unit in layer.units]
@@ -246,19 +261,33 @@ class _Deriver:
                 notes = first[1]
             else:
                 simplified, notes = self.simplified_delta(written_errors, [row[k] for row in jacobian], outs,
-                                                          targets_sum_to_one)
+                                                          targets_sum_to_one, k, layer)
                 first = (simplified, notes)
             forms = (symbolic, written) + ((simplified,) if simplified != written else ())
             self.add(QuantitySymbol("delta", unit.name), unit.layer, forms, definition, notes=notes)
 
-    def simplified_delta(self, errors, column, outs, targets_sum_to_one: bool):
-        """Return (δ of one unit of a layer-wise layer, simplified, and its notes): Σ_m error_m·J[m][k]."""
+    def simplified_delta(self, errors, column, outs, targets_sum_to_one: bool, k: int, layer: Layer):
+        """Return (δ of unit k of a layer-wise layer, simplified, and its notes): Σ_m error_m·J[m][k].
+
+        Where the layer's outputs have a constant sum (softmax: Σ out = 1, derived by SymPy from the
+        activation) and, with the targets summing to 1 too, another unit's out and target are written in
+        the others' when that makes δ_k shorter (δ_o1 = out_o1 − t_o1 for two softmax outputs)."""
         combined = sympy.Add(*[error * entry for error, entry in zip(errors, column)])
         simplified, notes = sympy.collect(sympy.expand(sympy.simplify(combined)), outs), ()
         if targets_sum_to_one:
             using_sum = sympy.simplify(simplified.subs(sympy.Add(*self.network.targets), 1))
             if using_sum != simplified:
                 simplified, notes = using_sum, ("targets_sum_to_one",)
+        total = calculus.output_total(tuple(layer.outputs()))
+        targets = list(self.network.targets) if layer is self.network.output_layer else []
+        if total is not None and targets_sum_to_one and len(outs) > 1 and targets:
+            m = max(index for index in range(len(outs)) if index != k)  # the unit written in the others
+            others = [index for index in range(len(outs)) if index != m]
+            eliminated = {outs[m]: total - sympy.Add(*[outs[j] for j in others]),
+                          targets[m]: 1 - sympy.Add(*[targets[j] for j in others])}
+            candidate = within(calculus.SEARCH_CALLS, lambda: sympy.simplify(simplified.xreplace(eliminated)), None)
+            if candidate is not None and sympy.count_ops(candidate) < sympy.count_ops(simplified):
+                simplified, notes = candidate, ("targets_sum_to_one",)
         return simplified, notes
 
     def parameters_last_used_in(self, layer: Layer) -> list[Parameter]:

@@ -381,3 +381,24 @@ def test_a_class_directory_with_two_files_for_one_student_or_bad_points_is_refus
     assert twice.exit_code == 2 and "s1" in twice.output
     points = runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "s1.md"), "--points", "style=1"])
     assert points.exit_code == 2 and "style=1" in points.output
+
+
+# --- expected forms a student can read ------------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden, output, loss, targets", [
+    ("tanh", "sigmoid", "bce", [0.2, 0.9]),            # σ with binary cross-entropy: δ = out − t
+    ("relu", "softmax", "cross_entropy", [0, 1]),      # softmax with cross-entropy, two outputs: δ = out − t
+])
+def test_the_delta_a_course_writes_is_the_last_form_and_what_check_expects(hidden, output, loss, targets):
+    from derive.quantities import QuantitySymbol as Q
+    text = network(hidden, output, loss, targets)
+    derivation = derive.derive(derive.load_text(text))
+    for unit in ("o1", "o2"):
+        step = next(s for s in derivation.steps if s.kind == "delta" and s.subject == unit)
+        assert step.forms[-1] == Q("out", unit) - Q("target", unit), step.forms
+    verdict = Judge(derivation).judge("delta_o1 = out_o1*(1 - t_o1)")
+    report = render_report(mark_derivations(derivation, {None: "delta_o1 = out_o1*(1 - t_o1)"}, kind="txt"), "text")
+    assert verdict.verdict == "incorrect" and "Expected: δ_o1 = out_o1 - target_o1 = " in report
+    # and the value is the float model's: out − t at the sample
+    outputs, _ = Model(text).forward()
+    assert float(derivation.values[Q("delta", "o1")]) == pytest.approx(outputs[0] - targets[0], rel=1e-12)
