@@ -17,7 +17,7 @@ from typing import Iterable
 
 import sympy
 
-from .. import calculus
+from .. import calculus, treeval
 from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
@@ -198,6 +198,8 @@ class Judge:
         self._points: tuple[dict, ...] | None = None
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._known: list[float] | None = None
+        self._walkers: dict = {}
+        self._mpf_points: dict = {}
         self._float_program: FloatProgram | None = None
         self._float_given: dict = {}
         self._float_replaced: dict = {}
@@ -227,7 +229,7 @@ class Judge:
         for values in self._points:
             given = {s: (self.given[s] if s in held else values[s]) for s in self.given}
             try:
-                points.append(self.derivation.program.run(given, precision=POINT_PRECISION))
+                points.append(treeval.run(self.derivation.program, given, precision=POINT_PRECISION))
             except EvaluationError:
                 continue
         return tuple(points)
@@ -241,7 +243,7 @@ class Judge:
                      for s, v in self.given.items()}
             self._keep_target_sum(given)
             try:
-                drawn.append(self.derivation.program.run(given, precision=POINT_PRECISION))
+                drawn.append(treeval.run(self.derivation.program, given, precision=POINT_PRECISION))
             except EvaluationError:
                 continue
         return tuple(drawn)
@@ -303,7 +305,7 @@ class Judge:
         given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
         precision = PRECISION if point is None else POINT_PRECISION
         try:
-            values = self.derivation.program.run(given, self.variants()[index].replaced, [symbol], precision)
+            values = treeval.run(self.derivation.program, given, self.variants()[index].replaced, [symbol], precision)
         except EvaluationError:
             return None
         return values.get(symbol)
@@ -541,16 +543,58 @@ class Judge:
             return _Judgement(True, "symbolic")
         return _Judgement(True, "numeric", points=len(self.points()) + 1)
 
-    @staticmethod
-    def _differs_at(expression: sympy.Expr, symbol: sympy.Symbol, points) -> int | None:
-        """Return the number (2, 3, …: the sample is 1) of the first point where `expression` is not `symbol`."""
+    def _differs_at(self, expression: sympy.Expr, symbol: sympy.Symbol, points) -> int | None:
+        """Return the number (2, 3, …: the sample is 1) of the first point where `expression` is not `symbol`.
+
+        The tree is walked at high precision (derive.treeval) where that is sure to decide as evalf would;
+        evalf decides the rest."""
+        walk = self._walker(expression)
+        fast = self._fast_points(points) if walk is not None else None
         for number, values in enumerate(points, start=2):
+            if walk is not None and symbol in fast[number - 2]:
+                try:
+                    if not treeval.close(walk(fast[number - 2]), fast[number - 2][symbol]):
+                        return number
+                    continue
+                except (treeval.Unsure, KeyError, ZeroDivisionError, ValueError, OverflowError):
+                    pass  # evalf decides this point
             try:
                 if not _close(evaluate(expression, values, precision=POINT_PRECISION), values[symbol]):
                     return number
             except EvaluationError:
                 return number
         return None
+
+    def _walker(self, expression: sympy.Expr):
+        """Return the tree-walking evaluator of `expression` (made once), or None for a tree it cannot walk."""
+        if expression not in self._walkers:
+            try:
+                walker = treeval.evaluator(expression)
+            except (treeval.Unsupported, RecursionError):
+                walker = None
+            with self._lock:
+                if len(self._walkers) > 4096:
+                    self._walkers.clear()
+                self._walkers[expression] = walker
+        return self._walkers[expression]
+
+    def _fast_points(self, points) -> list[dict]:
+        """Return the random points' values as mpmath numbers, for the tree-walking evaluator (made once)."""
+        key = id(points)
+        kept = self._mpf_points.get(key)
+        if kept is None or kept[0] is not points:
+            with paused(), self._lock:
+                converted = []
+                for values in points:
+                    row = {}
+                    for symbol, value in values.items():
+                        try:
+                            row[symbol] = treeval.number(value)
+                        except treeval.Unsupported:
+                            continue
+                    converted.append(row)
+                kept = self._mpf_points[key] = (points, converted)
+        return kept[1]
 
     def _held_givens(self, claim: Claim, index: int, expression: sympy.Expr) -> tuple:
         """Return the givens (weights, inputs, targets, η) part `index` writes as numbers: each given that is
@@ -719,7 +763,7 @@ class Judge:
         """
         carried = {symbol: value for symbol, value in carried.items() if symbol != claim.quantity}  # not itself
         try:
-            recomputed = self.derivation.program.run(self.given, carried, [claim.quantity])
+            recomputed = treeval.run(self.derivation.program, self.given, carried, [claim.quantity], PRECISION)
         except (EvaluationError, ValueError):
             return None
         value = recomputed[claim.quantity]

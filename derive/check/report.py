@@ -246,12 +246,11 @@ def read_document(path: Path) -> str:
 
 def gradebook(report: Report) -> str:
     """Return the gradebook of a class's derivations as CSV: one row a student (points, points possible,
-    then the points of each quantity the class's lines claim, "earned/possible"), one column a quantity in
-    the order the class first writes them (a quantity a student writes twice: the last line counts)."""
+    then the points of each quantity the class's lines claim, "earned/possible"), one column a quantity
+    named in the claim language (as a handout's answers.csv names it), in the order the class first writes
+    them (a quantity a student writes twice: the last line counts)."""
     import csv
     import io
-    from ..notation import Notation
-    name = Notation(report.derivation.network).text
     students = report.students()
     columns: dict = {}
     for _, verdicts in students:
@@ -260,7 +259,7 @@ def gradebook(report: Report) -> str:
                 columns.setdefault(verdict.quantity, None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "points", "possible", *[name(quantity) for quantity in columns]])
+    writer.writerow(["student", "points", "possible", *[quantity.claim_name() for quantity in columns]])
     for student, verdicts in students:
         last = {v.quantity: v for v in verdicts if v.quantity is not None and v.verdict not in UNJUDGED}
         unnamed = [v for v in verdicts if v.quantity is None and v.verdict not in UNJUDGED]  # unreadable lines
