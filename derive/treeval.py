@@ -75,6 +75,15 @@ def _build(node: sympy.Basic) -> Evaluator:
     if node is sympy.pi:
         constant = _CONTEXT.pi
         return lambda values: constant
+    if isinstance(node, sympy.Piecewise):
+        pieces = [(_build(value), _condition(condition)) for value, condition in node.args]
+
+        def piecewise(values):
+            for value, condition in pieces:
+                if condition(values):
+                    return value(values)
+            raise Unsure("no piece holds")
+        return piecewise
     parts = [_build(argument) for argument in node.args]
     if node.is_Add:
         return lambda values: _sum([part(values) for part in parts])
@@ -96,14 +105,6 @@ def _build(node: sympy.Basic) -> Evaluator:
     if isinstance(node, (sympy.Max, sympy.Min)):
         pick = max if isinstance(node, sympy.Max) else min
         return lambda values: pick(part(values) for part in parts)
-    if isinstance(node, sympy.Piecewise):
-        pieces = [(_build(value), _condition(condition)) for value, condition in node.args]
-        def piecewise(values):
-            for value, condition in pieces:
-                if condition(values):
-                    return value(values)
-            raise Unsure("no piece holds")
-        return piecewise
     raise Unsupported(type(node).__name__)
 
 
