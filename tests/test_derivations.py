@@ -402,3 +402,17 @@ def test_the_delta_a_course_writes_is_the_last_form_and_what_check_expects(hidde
     # and the value is the float model's: out − t at the sample
     outputs, _ = Model(text).forward()
     assert float(derivation.values[Q("delta", "o1")]) == pytest.approx(outputs[0] - targets[0], rel=1e-12)
+
+
+def test_the_students_own_rounded_values_carried_forward_are_named(judge, reference):
+    # δ_h1 = 0.00877142… written 0.00877 (right), so ∂E/∂w1 = 0.00877·0.05 = 0.0004385 is right as written;
+    # but 0.0004385 is not ∂E/∂w1 = 0.000438568 to 4 digits, and w1⁺ computed from it to 8 digits shows it.
+    text = ("delta_h1 = 0.00877\n"
+            "dE/dw1 = delta_h1*i1 = 0.00877*0.05 = 0.0004385\n"
+            "w1_new = w1 - eta*dE/dw1 = 0.15 - 0.5*0.0004385 = 0.14978075\n"
+            "w1_new = w1 - eta*dE/dw1 = 0.15 - 0.5*0.0004385 = 0.1498\n")  # rounded at the end: right
+    verdicts = judge.judge_document(read_lines(text, "txt"))
+    assert [v.verdict for v in verdicts] == ["correct", "correct", "incorrect", "correct"]
+    assert verdicts[2].consistent and verdicts[2].diagnosis.mistake == "rounding_carried"
+    assert verdicts[2].carried_from == (1, 2)
+    assert f"{reference['updated']['w1']:.8g}" != "0.14978075"  # the true w1⁺, to the digits written

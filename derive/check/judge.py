@@ -312,11 +312,12 @@ class Judge:
 
     # judging ---------------------------------------------------------------------
     def judge(self, text: str, carried: dict | None = None, student: str | None = None,
-              vocabulary: Vocabulary | None = None) -> Verdict:
-        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers, `vocabulary`
+              vocabulary: Vocabulary | None = None, written: dict | None = None) -> Verdict:
+        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers, `written`
+        every value the student's earlier lines gave (numbers put in may be roundings of them), `vocabulary`
         (this network's, with a student's own names) what the names mean."""
         try:
-            return self._judge(text, carried or {}, student, vocabulary or self.vocabulary)
+            return self._judge(text, carried or {}, student, vocabulary or self.vocabulary, written or {})
         except ClaimTooLarge as error:
             return Verdict(text, "undecided", message=error.message, position=error.position, student=student)
         except ClaimError as error:
@@ -339,11 +340,15 @@ class Judge:
     def judge_document(self, lines: Iterable, student: str | None = None) -> list[Verdict]:
         """Return the verdicts on the equations of a whole derivation (derive.check.lines.Line), in order.
 
-        Errors are carried forward over the whole document. A line whose left-hand side names no quantity of
+        Errors are carried forward over the whole document, and so are the student's own rounded values: a
+        line that is off only because it used them is consistent, its mistake "rounding carried forward".
+        A line whose left-hand side names no quantity of
         this network is "skipped"; one that gives a name of the student's own a value (a = δ_o1·out_h1) is
         "defined", and later lines may use the name. Prose lines are left out."""
         carried: dict = {}
         carried_lines: dict = {}  # quantity -> the line its carried value comes from
+        written: dict = {}  # quantity -> the value a line judged correct gave it, as the student wrote it
+        written_lines: dict = {}
         vocabulary = self.vocabulary
         verdicts = []
         for line in lines:
@@ -358,13 +363,23 @@ class Judge:
             if not self._names_a_quantity(line.text, vocabulary):
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
-            verdict = self.judge(line.text, carried, student, vocabulary)
+            own = {**written, **carried}  # the student's own figures: the wrong ones, and the right ones rounded
+            verdict = self.judge(line.text, own, student, vocabulary, written)
             used = self._depends_on(verdict.quantity) if verdict.quantity is not None else frozenset()
-            sources = tuple(sorted({carried_lines[q] for q in carried if q in used}))
-            if verdict.verdict == "incorrect" and verdict.claimed_value is not None:
-                carried[verdict.quantity] = verdict.claimed_value
-                carried_lines[verdict.quantity] = line.number
+            # The lines it was judged with: the wrong values it used, or else the rounded right ones.
+            sources = tuple(sorted({carried_lines[q] for q in carried if q in used})) or \
+                tuple(sorted({written_lines[q] for q in written if q in used}))
             carries = verdict.consistent or any(link.verdict == "consistent" for link in verdict.links)
+            if carries and verdict.diagnosis is None and not any(q in used for q in carried):
+                # Nothing wrong was carried: the student's own rounded values, used in place of the exact ones,
+                # moved the result (round at the end, or keep more digits).
+                verdict = dataclasses.replace(verdict, diagnosis=Diagnosis(
+                    "rounding_carried", (("lines", ", ".join(map(str, sources))),), verdict.expected_value))
+            if verdict.claimed_value is not None and verdict.verdict in ("correct", "incorrect"):
+                keep, drop = (written, carried) if verdict.verdict == "correct" else (carried, written)
+                keep[verdict.quantity] = verdict.claimed_value
+                drop.pop(verdict.quantity, None)
+                (written_lines if verdict.verdict == "correct" else carried_lines)[verdict.quantity] = line.number
             verdicts.append(dataclasses.replace(verdict, line=line.number, carried_from=sources if carries else ()))
         return verdicts
 
@@ -398,7 +413,8 @@ class Judge:
             return None, None
         return name, claim.parts[0].expression
 
-    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary) -> Verdict:
+    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary,
+               written: dict) -> Verdict:
         claim = parse_claim(text, vocabulary)
         symbol = claim.quantity
         if symbol not in self.derivation.values:
@@ -406,7 +422,8 @@ class Judge:
         truth = self.derivation.values[symbol]
         step = self.steps.get(symbol)
         expressions = [expand_calls(part.expression) for part in claim.parts]
-        judgements = [self._judge_part(claim, index, expression, truth) for index, expression in enumerate(expressions)]
+        judgements = [self._judge_part(claim, index, expression, truth, written)
+                      for index, expression in enumerate(expressions)]
         for index in range(1, len(judgements)):
             # Arithmetic done right from a right side before it is right, though the student's rounding of
             # the numbers put in moved the result a little from the true value.
@@ -423,6 +440,10 @@ class Judge:
         if wrong is not None and judgements[wrong].message is None:  # not a number too imprecise to judge
             diagnosis = self._diagnose(claim.parts[wrong], expressions[wrong], symbol, truth, judgements[wrong].tolerance)
         links = self._links(claim, expressions, judgements, step, truth, carried, diagnosis)
+        if wrong is not None and links[-1].verdict == "correct" and judgements[-1].correct \
+                and all(link.verdict in ("correct", "consistent") for link in links):
+            # Every step right from the student's own numbers, and the value right: the line is right.
+            verdict, wrong, diagnosis, shown = "correct", None, None, judgements[-1]
         if wrong is not None and carried and judgements[-1].value is not None \
                 and all(link.verdict in ("correct", "follows", "consistent") for link in links):
             carried_value = self._carried(claim, len(claim.parts) - 1, judgements[-1].value, truth, carried)
@@ -511,7 +532,8 @@ class Judge:
         return bool(abs(value - target) <= tolerance)
 
 
-    def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr) -> _Judgement:
+    def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr,
+                    written: dict | None = None) -> _Judgement:
         """Judge part `index` of a claim; `expression` is that part with σ(x), f'(net) written out."""
         part = claim.parts[index]
         if part.is_number:
@@ -525,7 +547,7 @@ class Judge:
                                   message=Message("judge_not_precise", written=written, digits=self.policy.min_digits))
             tolerance = self._tolerance(part, truth)
             if part.literal is None and self.rel_tol is None:
-                tolerance += self._rounding_effect(claim, index)
+                tolerance += self._rounding_effect(claim, index, written)
             return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance, value=value)
         try:
             at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
