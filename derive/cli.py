@@ -186,6 +186,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
 @click.option("--annotate", "annotated", type=click.Path(path_type=Path), default=None,
               help="Also write each student's document with a mark after every equation, in the document's own "
                    "format: to this file (--derivation) or into this directory as ID.marked.EXT (--derivations).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Mark a class's derivations in this many processes (the report is the same).")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --derivation(s): write the points per student and per quantity as CSV.")
 @click.option("--min-digits", type=click.IntRange(1, 40), default=None,
@@ -209,8 +211,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
-def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, gradebook, min_digits, last_digit,
-          points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
+def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, jobs, gradebook, min_digits,
+          last_digit, points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -243,7 +245,9 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
             paths = {None: derivation_file} if derivation_file is not None else _class_files(derivations_dir)
             texts = {student: read_document(path) for student, path in paths.items()}
             kinds = {student: document_kind(texts[student], path) for student, path in paths.items()}
-            report = mark_derivations(derivation, texts, rel_tol=rel_tol, kinds=kinds, policy=policy)
+            with progress_bar(len(texts), "marking") as advance:
+                report = mark_derivations(derivation, texts, rel_tol=rel_tol, kinds=kinds, policy=policy, jobs=jobs,
+                                          progress=advance)
         else:
             grouped = load_claims(claims_file) if claims_file is not None else {}
             if claims:

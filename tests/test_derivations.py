@@ -416,3 +416,14 @@ def test_the_students_own_rounded_values_carried_forward_are_named(judge, refere
     assert verdicts[2].consistent and verdicts[2].diagnosis.mistake == "rounding_carried"
     assert verdicts[2].carried_from == (1, 2)
     assert f"{reference['updated']['w1']:.8g}" != "0.14978075"  # the true w1⁺, to the digits written
+
+
+def test_a_class_marked_in_two_processes_gives_the_same_report(tmp_path, reference):
+    lines = classic_derivation(reference)
+    for index, name in enumerate(("a.txt", "b.md", "c.txt")):
+        body = lines[index:index + 6] + ["w5_new = w5 - eta*dE/dw5 = 0.4 - 0.5*0.08217 = 0.3589"]
+        (tmp_path / name).write_text("\n".join(body) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    reports = [runner.invoke(cli, ["check", "classic", "--derivations", str(tmp_path), "-f", "json", "--jobs", jobs]).output
+               for jobs in ("1", "2")]
+    assert reports[0] == reports[1] and json.loads(reports[0])["students"]["b"]["total"] == 7

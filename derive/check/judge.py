@@ -383,6 +383,17 @@ class Judge:
             verdicts.append(dataclasses.replace(verdict, line=line.number, carried_from=sources if carries else ()))
         return verdicts
 
+    def restored(self, verdict: Verdict) -> Verdict:
+        """Return a verdict that came from another process with the derivation's own forms put back: they are
+        kept as written (unevaluated), and pickling rebuilds them in SymPy's order."""
+        step = self.steps.get(verdict.quantity)
+        if step is None:
+            return verdict
+        links = tuple(dataclasses.replace(link, expected=(step.forms[-1] if step.forms else None)
+                                          if link.kind == "formula" else step.numbers if link.kind == "substitution"
+                                          else None) for link in verdict.links)
+        return dataclasses.replace(verdict, expected=step.forms, links=links)
+
     @staticmethod
     def _names_a_quantity(text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:

@@ -200,21 +200,58 @@ def mark(derivation: Derivation, claims: Mapping[str | None, Sequence[str]], car
 
 def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str | Path], rel_tol: float | None = None,
                      kind: str | None = None, policy: Policy | None = None,
-                     kinds: Mapping[str | None, str] | None = None) -> Report:
+                     kinds: Mapping[str | None, str] | None = None, jobs: int = 1, progress=None) -> Report:
     """Return the Report on whole derivations about `derivation`: {student id (None for one): the document's
     text or its path}. A path's kind (txt, md, tex) is its extension's unless `kinds` (per student) or `kind`
     says; text is read so too, else as LaTeX when it holds \\begin{…}, else as Markdown (whose rules read
-    plain text too)."""
+    plain text too). With `jobs` > 1 the students are marked in that many processes, the report the same
+    as in one; `progress(1)` is called as each student is done."""
     policy = policy or Policy()
     judge = Judge(derivation, rel_tol, policy=policy)
-    verdicts = []
+    pages = []
     for student, document in documents.items():
         text, source = (read_document(document), document) if isinstance(document, Path) else (document, None)
         how = (kinds or {}).get(student) or kind or document_kind(text, source)
-        lines = read_lines(text, how, str(source) if source is not None else student)
-        verdicts.extend(judge.judge_document(lines, student))
+        pages.append((student, read_lines(text, how, str(source) if source is not None else student)))
+    if jobs > 1 and len(pages) > 1:
+        marked = _in_processes(derivation, rel_tol, policy, pages, jobs, progress)
+        verdicts = [judge.restored(verdict) for student_verdicts in marked for verdict in student_verdicts]
+    else:
+        verdicts = []
+        for student, lines in pages:
+            verdicts.extend(judge.judge_document(lines, student))
+            if progress is not None:
+                progress(1)
     return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in documents),
                   document=True, policy=policy)
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(derivation, rel_tol, policy) -> None:
+    _WORKER["judge"] = Judge(derivation, rel_tol, policy=policy)
+
+
+def _mark_page(student, lines) -> list:
+    return _WORKER["judge"].judge_document(lines, student)
+
+
+def _in_processes(derivation, rel_tol, policy, pages, jobs: int, progress) -> list[list]:
+    """Return each page's verdicts, marked in `jobs` worker processes (each with its own Judge), in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pages)), mp_context=context, initializer=_start_worker,
+                             initargs=(derivation, rel_tol, policy)) as pool:
+        futures = [pool.submit(_mark_page, student, lines) for student, lines in pages]
+        results = []
+        for future in futures:  # in order: the report is the same whatever finishes first
+            results.append(future.result())
+            if progress is not None:
+                progress(1)
+    return results
 
 
 def document_kind(text: str, source: Path | None) -> str:
