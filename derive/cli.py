@@ -190,6 +190,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
               help="Mark a class's derivations in this many processes (the report is the same).")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --derivation(s): write the points per student and per quantity as CSV.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --derivations: write the class's mistakes as an SVG bar chart.")
 @click.option("--min-digits", type=click.IntRange(1, 40), default=None,
               help="A number with fewer significant digits is marked not precise enough.")
 @click.option("--last-digit", type=click.IntRange(0, 9), default=0, show_default=True,
@@ -211,7 +213,7 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
-def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, jobs, gradebook, min_digits,
+def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, jobs, gradebook, chart, min_digits,
           last_digit, points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
@@ -232,7 +234,8 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
         raise InputError("error_no_claims")
     if documents and (claims or claims_file is not None) or derivation_file is not None and derivations_dir is not None:
         raise InputError("error_derivation_and_claims")
-    if (annotated is not None or gradebook is not None) and not documents:
+    if (annotated is not None or gradebook is not None) and not documents \
+            or chart is not None and derivations_dir is None:
         raise InputError("error_annotate_needs_derivation")
     policy = _policy(min_digits, last_digit, points_text)
     output = None if output == Path("-") else output
@@ -260,6 +263,9 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
         if gradebook is not None:
             from .check.report import gradebook as grades
             files.append((gradebook, grades(report)))
+        if chart is not None:
+            from .render.report import render_chart
+            files.append((chart, render_chart(report, lang=lang, template_dir=template_dir)))
         for path, content in files:
             write_output(path, content.encode("utf-8"))
         if annotated is not None:

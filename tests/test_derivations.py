@@ -427,3 +427,29 @@ def test_a_class_marked_in_two_processes_gives_the_same_report(tmp_path, referen
     reports = [runner.invoke(cli, ["check", "classic", "--derivations", str(tmp_path), "-f", "json", "--jobs", jobs]).output
                for jobs in ("1", "2")]
     assert reports[0] == reports[1] and json.loads(reports[0])["students"]["b"]["total"] == 7
+
+
+def test_the_class_summary_counts_wrong_quantities_and_mistakes_and_draws_them(tmp_path):
+    from xml.etree import ElementTree
+    pages = {  # δ_o1 with f′ left out by two students, an arithmetic slip in net_h1 by one
+        "a": "delta_o1 = out_o1 - t_o1 = 0.7514 - 0.01 = 0.7414\nnet_h1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875\n",
+        "b": "delta_o1 = out_o1 - t_o1\nnet_h1 = 0.3775\n",
+        "c": "delta_o1 = 0.1385\n",
+    }
+    for name, text in pages.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "classic", "--derivations", str(tmp_path), "-f", "json",
+                                 "--chart", str(tmp_path / "chart.svg")])
+    summary = json.loads(result.output)["class"]
+    assert summary["students"] == 3
+    assert summary["wrong"] == [{"quantity": "delta_o1", "count": 2}, {"quantity": "net_h1", "count": 1}]
+    assert {m["mistake"]: m["count"] for m in summary["mistakes"]} == {"derivative_left_out": 2, "arithmetic_slip": 1}
+    svg = ElementTree.fromstring((tmp_path / "chart.svg").read_text(encoding="utf-8").split("\n", 2)[2])
+    bars = [float(rect.get("width")) for rect in svg.iter("{http://www.w3.org/2000/svg}rect")]
+    assert bars == [280.0, 140.0]  # as long as the counts, 2 and 1
+    text = runner.invoke(cli, ["check", "classic", "--derivations", str(tmp_path)]).output
+    assert "Most often wrong: delta_o1: 2 of 3, net_h1: 1 of 3" in text
+    assert "Mistakes: f′ left out of δ (2), arithmetic slip (1)" in text
+    refused = runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "a.txt"), "--chart", "x.svg"])
+    assert refused.exit_code == 2

@@ -152,6 +152,22 @@ class Report:
         return Report(self.derivation, tuple(v for v in self.verdicts if v.student == student), self.grouped,
                       self.document, self.policy)
 
+    def class_summary(self) -> dict:
+        """Return what a class got wrong: {"students": count, "wrong": [(quantity's claim name, students whose
+        last line for it is wrong and not consistent)], "mistakes": [(mistake, lines it was named on)]}, each
+        list most frequent first (then by name)."""
+        wrong, mistakes = Counter(), Counter()
+        students = self.students()
+        for _, verdicts in students:
+            last = {v.quantity: v for v in verdicts if v.quantity is not None and v.verdict not in UNJUDGED}
+            wrong.update(q.claim_name() for q, v in last.items() if v.verdict == "incorrect" and not v.consistent)
+            for verdict in verdicts:
+                diagnosis = verdict.diagnosis or (verdict.first_wrong.diagnosis if verdict.first_wrong else None)
+                if diagnosis is not None:
+                    mistakes[diagnosis.mistake] += 1
+        order = lambda counts: sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # noqa: E731
+        return {"students": len(students), "wrong": order(wrong), "mistakes": order(mistakes)}
+
     def points(self, verdict: Verdict) -> tuple[float, float]:
         """Return (points earned, points possible) of one line of a derivation, by the policy's points per
         kind of link: the formula, the numbers put in, the value (the last number; right, consistent with

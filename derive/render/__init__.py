@@ -194,6 +194,10 @@ def _environment(root: Path, format: str) -> jinja2.Environment:
     environment.filters["columns"] = columns
     environment.filters["md_text"] = md_text
     environment.filters["one_line"] = one_line
+    environment.filters["class_wrong_item"] = lambda item, _, students: _("class_count", name=item["quantity"],
+                                                                          count=item["count"], students=students)
+    environment.filters["class_mistake_item"] = lambda item, _: _("class_lines_count", name=item["name"],
+                                                                  count=item["count"])
     environment.filters["mathml"] = _mathml
     environment.filters["json"] = lambda data: json.dumps(data, indent=2, ensure_ascii=False)
     environment.globals["m"] = _mathml  # m(latex): inline mathematics in HTML templates

@@ -197,6 +197,8 @@ def _report_data(report, _: Messages, digits: int) -> dict:
         data["students"] = {str(student): summary(verdicts) for student, verdicts in report.students()}
     else:
         data["summary"] = summary(report.verdicts)
+    if report.document and report.grouped:
+        data["class"] = class_view(report, _)
     return data
 
 
@@ -214,8 +216,30 @@ def render_report(report, format: str = "text", lang: str = "en", digits: int = 
         groups.append({"student": student, "claims": views, "summary": report.summary(verdicts),
                        "points": tuple(_figure(value) for value in points) if points else None})
     count = sum(1 for verdict in report.verdicts if verdict.verdict not in UNJUDGED)
-    context = {"_": messages, "groups": groups, "report": report, "count": count}
+    context = {"_": messages, "groups": groups, "report": report, "count": count, "class": data.get("class")}
     return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)
+
+
+def class_view(report, _: Messages) -> dict:
+    """Return the class summary as data: how many students, and the most frequent wrong quantities and mistakes
+    with their counts (and a mistake's short name in the report's language)."""
+    summary = report.class_summary()
+    return {"students": summary["students"],
+            "wrong": [{"quantity": name, "count": count} for name, count in summary["wrong"]],
+            "mistakes": [{"mistake": name, "name": _(f"mistake_name_{name}"), "count": count}
+                         for name, count in summary["mistakes"]]}
+
+
+def render_chart(report, lang: str = "en", template_dir=None) -> str:
+    """Return the class's mistakes as an SVG bar chart (written by derive; no plotting library)."""
+    from ..files import mark_svg
+    root = template_directory(template_dir)
+    messages = Messages(root, lang)
+    view = class_view(report, messages)
+    top = max([m["count"] for m in view["mistakes"]] or [1])
+    context = {"_": messages, "class": view, "top": top}
+    return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    + render_template(Path(root), "svg", "svg/chart.svg.j2", context))
 
 
 def _figure(value: float) -> str:
