@@ -71,6 +71,19 @@ def run(program: Iterable[Definition], given: Mapping[sympy.Symbol, sympy.Expr],
     definitions = dict(program)
     definitions.update(replaced or {})
     values = dict(given)
+
+    def compute(symbol):
+        values[symbol] = evaluate(definitions[symbol], values, what=str(symbol), precision=precision)
+
+    in_order(definitions, values, wanted, lambda symbol: definitions[symbol].free_symbols, compute)
+    return values
+
+
+def in_order(definitions: Mapping, values: Mapping, wanted: Iterable[sympy.Symbol] | None,
+             uses: Callable[[sympy.Symbol], Iterable[sympy.Symbol]], compute: Callable[[sympy.Symbol], None]) -> None:
+    """Call compute(symbol) for every quantity of `wanted` (default: every one of `definitions`) and all they
+    depend on (`uses(symbol)`), each once, after what it uses; a quantity in `values` (which compute fills)
+    is known already. ValueError for definitions that form a cycle."""
     for target in (list(wanted) if wanted is not None else list(definitions)):
         stack, visiting = [target], set()
         while stack:
@@ -78,17 +91,15 @@ def run(program: Iterable[Definition], given: Mapping[sympy.Symbol, sympy.Expr],
             if symbol in values or symbol not in definitions:
                 stack.pop()
                 continue
-            definition = definitions[symbol]
-            missing = [s for s in definition.free_symbols if s not in values and s in definitions]
+            missing = [s for s in uses(symbol) if s not in values and s in definitions]
             if missing:
                 if symbol in visiting:
                     raise ValueError(f"the definitions of {symbol} form a cycle")
                 visiting.add(symbol)
                 stack.extend(missing)
                 continue
-            values[symbol] = evaluate(definition, values, what=str(symbol), precision=precision)
+            compute(symbol)
             stack.pop()
-    return values
 
 
 # compiled ---------------------------------------------------------------------------------------------
@@ -142,23 +153,11 @@ class FloatProgram:
         value that is not a finite float."""
         definitions = {**self.definitions, **(replaced or {})}
         values = {symbol: float(value) for symbol, value in given.items()}
-        for target in (list(wanted) if wanted is not None else list(definitions)):
-            stack, visiting = [target], set()
-            while stack:
-                symbol = stack[-1]
-                if symbol in values or symbol not in definitions:
-                    stack.pop()
-                    continue
-                compiled = definitions[symbol]
-                missing = [s for s in compiled.inputs if s not in values and s in definitions]
-                if missing:
-                    if symbol in visiting:
-                        raise ValueError(f"the definitions of {symbol} form a cycle")
-                    visiting.add(symbol)
-                    stack.extend(missing)
-                    continue
-                values[symbol] = compiled(values)[symbol]
-                stack.pop()
+
+        def compute(symbol):
+            values[symbol] = definitions[symbol](values)[symbol]
+
+        in_order(definitions, values, wanted, lambda symbol: definitions[symbol].inputs, compute)
         return values
 
 

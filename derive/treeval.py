@@ -173,6 +173,7 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
     """Return what derive.program.run returns (SymPy values of `precision` digits), each definition walked
     at WORKING_DIGITS (evalf, through derive.numbers.evaluate, where the walk is not sure or cannot go)."""
     from .numbers import MAX_VALUE, MIN_VALUE, evaluate  # here: numbers.py needs nothing of this module
+    from .program import in_order
     definitions = dict(program)
     definitions.update(replaced or {})
     exact = dict(given)
@@ -183,40 +184,27 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
         except Unsupported:
             pass
     largest, smallest = number(MAX_VALUE), number(MIN_VALUE)
-    for target in (list(wanted) if wanted is not None else list(definitions)):
-        stack, visiting = [target], set()
-        while stack:
-            symbol = stack[-1]
-            if symbol in exact or symbol not in definitions:
-                stack.pop()
-                continue
-            definition = definitions[symbol]
-            missing = [s for s in definition.free_symbols if s not in exact and s in definitions]
-            if missing:
-                if symbol in visiting:
-                    raise ValueError(f"the definitions of {symbol} form a cycle")
-                visiting.add(symbol)
-                stack.extend(missing)
-                continue
-            walk = _walker(definition)
-            value = None
-            if walk is not None:
-                try:
-                    value = walk(fast)
-                except (Unsure, KeyError, ZeroDivisionError, ValueError, OverflowError):
-                    value = None
-                if value is not None and (abs(value) > largest or (value and abs(value) < smallest)):
-                    value = None  # out of range: evaluate says so in its own words
-            if value is None:
-                result = evaluate(definition, exact, what=str(symbol), precision=precision)
-                exact[symbol] = result
-                try:
-                    fast[symbol] = number(result)
-                except Unsupported:
-                    pass
-            else:
-                fast[symbol], exact[symbol] = value, sympy.Float(value, precision)
-            stack.pop()
+
+    def compute(symbol):
+        definition, value = definitions[symbol], None
+        walk = _walker(definition)
+        if walk is not None:
+            try:
+                value = walk(fast)
+            except (Unsure, KeyError, ZeroDivisionError, ValueError, OverflowError):
+                value = None
+            if value is not None and (abs(value) > largest or (value and abs(value) < smallest)):
+                value = None  # out of range: evaluate says so in its own words
+        if value is None:
+            exact[symbol] = evaluate(definition, exact, what=str(symbol), precision=precision)
+            try:
+                fast[symbol] = number(exact[symbol])
+            except Unsupported:
+                pass
+        else:
+            fast[symbol], exact[symbol] = value, sympy.Float(value, precision)
+
+    in_order(definitions, exact, wanted, lambda symbol: definitions[symbol].free_symbols, compute)
     return exact
 
 
@@ -225,7 +213,8 @@ _WALKERS: dict = {}
 
 def _walker(expression):
     """Return the (cached) walker of one of derive's own definitions, or None."""
-    if expression not in _WALKERS:
+    walker = _WALKERS.get(expression, False)
+    if walker is False:
         try:
             walker = evaluator(expression)
         except (Unsupported, RecursionError):
@@ -233,4 +222,4 @@ def _walker(expression):
         if len(_WALKERS) > 8192:
             _WALKERS.clear()
         _WALKERS[expression] = walker
-    return _WALKERS[expression]
+    return walker

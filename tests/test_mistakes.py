@@ -300,17 +300,7 @@ def test_variants_are_the_same_each_time(classic):
 
 # --- the mistakes a whole derivation shows, each made on purpose on two networks ----------------------------
 
-def _network(hidden, output, loss, targets) -> str:
-    import yaml
-    return yaml.safe_dump({
-        "inputs": ["x1", "x2"],
-        "layers": [
-            {"units": ["h1", "h2"], "activation": hidden,
-             "weights": [[{"a1": 0.4}, {"a2": -0.3}], [{"a3": 0.25}, {"a4": 0.5}]], "bias": {"c1": 0.1}},
-            {"units": ["o1", "o2"], "activation": output,
-             "weights": [[{"v1": 0.5}, {"v2": -0.45}], [{"v3": 0.35}, {"v4": 0.2}]], "bias": {"c2": 0.05}}],
-        "loss": loss, "sample": {"inputs": [0.8, -0.5], "targets": targets}, "learning_rate": 0.1,
-    }, sort_keys=False)
+from test_derivations import network as _network  # the same two-layer network, other activations and losses
 
 
 CLASSIC_TEXT = derive.examples.path("classic").read_text(encoding="utf-8")

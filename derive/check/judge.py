@@ -600,7 +600,8 @@ class Judge:
 
     def _walker(self, expression: sympy.Expr):
         """Return the tree-walking evaluator of `expression` (made once), or None for a tree it cannot walk."""
-        if expression not in self._walkers:
+        walker = self._walkers.get(expression, False)
+        if walker is False:
             try:
                 walker = treeval.evaluator(expression)
             except (treeval.Unsupported, RecursionError):
@@ -609,7 +610,7 @@ class Judge:
                 if len(self._walkers) > 4096:
                     self._walkers.clear()
                 self._walkers[expression] = walker
-        return self._walkers[expression]
+        return walker
 
     def _fast_points(self, points) -> list[dict]:
         """Return the random points' values as mpmath numbers, for the tree-walking evaluator (made once)."""
