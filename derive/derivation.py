@@ -232,8 +232,8 @@ class _Deriver:
     def simpler(product: sympy.Expr, written: sympy.Expr) -> sympy.Expr | None:
         """Return `product` (∂E/∂out · f′ as written) cancelled and factored when that is clearly shorter than
         the product written out (σ with BCE: out − t), else None. A bounded search (calculus.SEARCH_CALLS)."""
-        if not product.free_symbols or sympy.count_ops(product) > 60:
-            return None
+        if not any(power.exp.is_negative for power in product.atoms(sympy.Pow)) or sympy.count_ops(product) > 60:
+            return None  # no quotient to cancel (squared error with σ: nothing shorter to find)
         candidate = within(calculus.SEARCH_CALLS, lambda: calculus.shortest_form(sympy.cancel(product)), None)
         if candidate is None or sympy.count_ops(candidate) * 2 > sympy.count_ops(written):
             return None
