@@ -15,8 +15,6 @@ from ..numbers import format_number, to_float
 from ..catalogue import Messages
 from . import render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
-from ..check.parse import sides
-from ..check.report import UNJUDGED
 
 REPORT_FORMATS = {"text": "txt", "md": "md", "json": "json"}
 MAX_ECHO = 300  # characters of a claim (or of how it was read) a report shows; the rest is counted, not shown
@@ -96,6 +94,7 @@ class _VerdictWriter:
     def links(self, verdict) -> list[dict]:
         """Return each link of the chain as data: its text as written, what it does, its verdict, and what it
         should be (the form derive writes for it, and the value)."""
+        from ..check.parse import sides  # the checker loads with the first report, not with the command line
         texts = sides(verdict.claim)[1:]
         views = []
         for link in verdict.links:
@@ -215,6 +214,7 @@ def render_report(report, format: str = "text", lang: str = "en", digits: int = 
         points = [sum(values) for values in zip(*(report.points(v) for v in verdicts))] if report.document else None
         groups.append({"student": student, "claims": views, "summary": report.summary(verdicts),
                        "points": tuple(_figure(value) for value in points) if points else None})
+    from ..check.report import UNJUDGED
     count = sum(1 for verdict in report.verdicts if verdict.verdict not in UNJUDGED)
     context = {"_": messages, "groups": groups, "report": report, "count": count, "class": data.get("class")}
     return render_template(Path(root), format, f"{format}/check.{REPORT_FORMATS[format]}.j2", context)
