@@ -368,3 +368,19 @@ def test_an_arithmetic_slip_is_named_at_its_link(judges, network, claim, value):
     link = verdict.first_wrong
     assert link.kind == "arithmetic" and link.diagnosis.mistake == "arithmetic_slip"
     assert float(link.diagnosis.value) == pytest.approx(value)
+
+
+def test_two_mistakes_made_together_are_both_named(judges, reference):
+    # classic: the update with the sign of ∂E/∂out flipped and η left out: w5 + ∂E/∂w5
+    w5 = f"{0.40 + reference['gradient']['w5']:.6g}"
+    verdict = judges["classic"].judge(f"w5_new = {w5}")
+    assert (verdict.diagnosis.mistake, verdict.diagnosis.also.mistake) == ("sign_flipped", "learning_rate_left_out")
+    # another network (η = 0.1), the same two mistakes: v1 + ∂E/∂v1, from the float model's gradient
+    gradient = Model(NETWORKS["tanh-sigmoid"]).finite_difference("v1")
+    verdict = judges["tanh-sigmoid"].judge(f"v1_new = {0.5 + gradient:.6g}")
+    assert (verdict.diagnosis.mistake, verdict.diagnosis.also.mistake) == ("sign_flipped", "learning_rate_left_out")
+    assert judges["tanh-sigmoid"].judge(f"v1_new = {0.5 + 0.1 * gradient:.6g}").diagnosis.also is None  # one only
+    from derive.check.report import Report
+    from derive.render.report import render_report
+    text = render_report(Report(judges["classic"].derivation, (judges["classic"].judge(f"w5_new = {w5}"),), False), "text")
+    assert "Two mistakes together:" in text and "learning rate" in text and "sign" in text

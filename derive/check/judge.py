@@ -9,6 +9,7 @@ matched against the library of classic mistakes (:mod:`derive.check.mistakes`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import random
 import threading
@@ -32,6 +33,7 @@ from .vocabulary import Vocabulary
 POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
+MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
 # Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
 # on the machine or its load; everything else a claim asks for is bounded by the parser's size limits.
 PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
@@ -79,11 +81,13 @@ def significant_digits(literal: str) -> int | None:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The classic mistake that reproduces a wrong claim, and the value it gives."""
+    """The classic mistake that reproduces a wrong claim, and the value it gives; `also`, a second mistake
+    made with it when only the two together reproduce the claim."""
 
     mistake: str
     details: tuple[tuple[str, str], ...]
     value: sympy.Expr
+    also: "Diagnosis | None" = None
 
 
 LINK_KINDS = ("formula", "substitution", "arithmetic", "value")
@@ -203,6 +207,7 @@ class Judge:
         self._float_program: FloatProgram | None = None
         self._float_given: dict = {}
         self._float_replaced: dict = {}
+        self._pair_floats: dict = {}
         self._variant_floats: dict = {}
         self._variants: tuple[Variant, ...] | None = None
         self._variant_values: dict = {}
@@ -761,7 +766,53 @@ class Judge:
                     self._agrees_at(expression, index, symbol, point) for point in range(CONFIRM_POINTS))
             if matches:
                 found.append((self._distance(symbol, variant), index, Diagnosis(variant.mistake, variant.details, value)))
-        return min(found, key=lambda entry: entry[:2])[2] if found else None
+        if found:
+            return min(found, key=lambda entry: entry[:2])[2]
+        return self._pair(symbol, claimed, truth, tolerance) if part.is_number else None
+
+    def _pair(self, symbol: sympy.Symbol, claimed: sympy.Expr, truth: sympy.Expr, tolerance) -> Diagnosis | None:
+        """Return two mistakes made together that reproduce a wrong number (tried only when no single one
+        does): of the variants that move the quantity, the first pair in their order whose float replay
+        lands on the claim and whose exact replay confirms it; None when none does."""
+        truth_float, claimed_float, slack = float(truth), float(claimed), float(tolerance)
+        moving = [index for index in range(len(self.variants()))
+                  if (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
+        variants = self.variants()
+        for a, b in itertools.combinations(moving[:MAX_PAIRED], 2):
+            first, second = variants[a], variants[b]
+            if first.mistake == second.mistake or set(first.replaced) & set(second.replaced):
+                continue
+            screened = self._pair_float(a, b, symbol)
+            if screened is None or abs(screened - claimed_float) > slack + 1e-9 * abs(claimed_float) + 1e-12:
+                continue
+            try:
+                value = treeval.run(self.derivation.program, self.given, {**first.replaced, **second.replaced},
+                                    [symbol], PRECISION)[symbol]
+            except (EvaluationError, ValueError):
+                continue
+            if abs(value - truth) > tolerance and abs(value - claimed) <= tolerance:
+                return Diagnosis(first.mistake, first.details, value,
+                                 also=Diagnosis(second.mistake, second.details, value))
+        return None
+
+    def _pair_float(self, a: int, b: int, symbol: sympy.Symbol) -> float | None:
+        """Return `symbol` with variants a and b made together, in floats (every quantity replayed once a pair)."""
+        key = (a, b)
+        if key not in self._pair_floats:
+            with paused(), self._lock:
+                if key not in self._pair_floats:
+                    self.variant_float(a, symbol), self.variant_float(b, symbol)  # compiles both
+                    first, second = self._float_replaced.get(a), self._float_replaced.get(b)
+                    values = None
+                    if first is not None and second is not None:
+                        try:
+                            values = self._float_program.run(self._float_given, {**first, **second})
+                        except (EvaluationError, ValueError):
+                            values = None
+                    self._pair_floats[key] = values
+        values = self._pair_floats[key]
+        value = values.get(symbol) if values else None
+        return value if value is not None and math.isfinite(value) else None
 
     def _distance(self, symbol: sympy.Symbol, variant: Variant) -> int:
         """Return how many definitions lie between `symbol` and the nearest one `variant` replaces."""

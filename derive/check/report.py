@@ -163,8 +163,9 @@ class Report:
             wrong.update(q.claim_name() for q, v in last.items() if v.verdict == "incorrect" and not v.consistent)
             for verdict in verdicts:
                 diagnosis = verdict.diagnosis or (verdict.first_wrong.diagnosis if verdict.first_wrong else None)
-                if diagnosis is not None:
+                while diagnosis is not None:  # a pair of mistakes counts as both
                     mistakes[diagnosis.mistake] += 1
+                    diagnosis = diagnosis.also
         order = lambda counts: sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # noqa: E731
         return {"students": len(students), "wrong": order(wrong), "mistakes": order(mistakes)}
 

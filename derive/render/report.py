@@ -88,8 +88,14 @@ class _VerdictWriter:
         if diagnosis is None:
             return None
         details = dict(diagnosis.details)
-        return {"mistake": diagnosis.mistake, "explanation": self._(f"mistake_{diagnosis.mistake}", **details),
-                "details": details, "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
+        explanation = self._(f"mistake_{diagnosis.mistake}", **details)
+        also = None
+        if diagnosis.also is not None:
+            also = {"mistake": diagnosis.also.mistake, "details": dict(diagnosis.also.details),
+                    "explanation": self._(f"mistake_{diagnosis.also.mistake}", **dict(diagnosis.also.details))}
+            explanation = self._("mistakes_together", first=explanation, second=also["explanation"])
+        return {"mistake": diagnosis.mistake, "explanation": explanation, "details": details, "also": also,
+                "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
 
     def links(self, verdict) -> list[dict]:
         """Return each link of the chain as data: its text as written, what it does, its verdict, and what it
