@@ -162,3 +162,14 @@ def test_eulers_number_is_not_written_as_the_loss_in_text(notation):
 def test_eulers_number_is_told_apart_from_a_network_named_e(names_e):
     latex = MathLatexPrinter(names_e)
     assert latex.doprint(sympy.E) != names_e.latex(Q("input", "e"))
+
+
+def test_a_written_sum_brings_out_the_sign_of_a_negative_product(notation):
+    t, o, x = Q("target", "o1"), Q("out", "o1"), Q("out", "h1")
+    term = sympy.Mul(-t / o, x, evaluate=False)           # −t/o · out_h1, kept as written
+    written = sympy.Add(x, term, evaluate=False)
+    latex = MathLatexPrinter(notation).doprint(written)
+    assert latex == r"\mathrm{out}_{h1} - \frac{\mathrm{target}_{o1}}{\mathrm{out}_{o1}} \mathrm{out}_{h1}"
+    assert "+ -" not in latex
+    plain = sympy.Add(x, sympy.Mul(2, x, evaluate=False), evaluate=False)  # nothing to bring out
+    assert MathLatexPrinter(notation).doprint(plain) == r"\mathrm{out}_{h1} + 2 \mathrm{out}_{h1}"

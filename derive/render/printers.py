@@ -79,6 +79,28 @@ class _Settings:
             self.bare = before
 
 
+def _leading_minus(term) -> bool:
+    """Return True for a product written unevaluated whose first factor is negative (−t/o · out): in a sum
+    it is written "a − t/o · out", not "a + −t/o · out"."""
+    return term.is_Mul and bool(term.args) and term.args[0].could_extract_minus_sign()
+
+
+def _signed_sum(printer, expr, minus: str):
+    """Return the terms of an unevaluated sum joined by + and −, or None when no term needs its sign
+    brought out (the printer's own Add then prints it). `minus` is how the printer writes a leading minus."""
+    terms = list(expr.args)
+    if not any(_leading_minus(term) for term in terms[1:]):
+        return None
+    written = printer._print(terms[0])
+    for term in terms[1:]:
+        text = printer._print(term)
+        if _leading_minus(term) and text.startswith(minus):
+            written += " - " + text[len(minus):].lstrip()
+        else:
+            written += " + " + text
+    return written
+
+
 class MathLatexPrinter(LatexPrinter):
     """LaTeX with our notation; with values, numbers in place of symbols, joined by \\cdot."""
 
@@ -113,6 +135,10 @@ class MathLatexPrinter(LatexPrinter):
     def _print_Summed(self, expr, exp=None):
         index, body = expr.args
         return rf"\sum_{{{self._print(index)}}} {self._print(body)}"
+
+    def _print_Add(self, expr, order=None):
+        signed = _signed_sum(self, expr, "-")
+        return super()._print_Add(expr, order) if signed is None else signed
 
     def _print_Float(self, expr):
         return latex_number(format_number(expr, self.our.digits))
@@ -168,6 +194,10 @@ class MathTextPrinter(StrPrinter):
     def _print_Summed(self, expr):
         index, body = expr.args
         return f"Σ_{self._print(index)} {self._print(body)}"
+
+    def _print_Add(self, expr, order=None):
+        signed = _signed_sum(self, expr, "-")
+        return super()._print_Add(expr, order) if signed is None else signed
 
     def _print_Mul(self, expr):
         # A product written unevaluated may hold products: print it flat, a·b·c, not a·(b·c).
