@@ -14,6 +14,7 @@ from derive.catalogue import Messages, read, template_root
 from derive.errors import DeriveError, FormulaError, Phrase, SpecError
 from derive.formula import parse_formula
 from derive.spec import load_text
+from test_errors import GOOD as BASE  # the small network whose lines the messages below name
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "derive"
@@ -96,25 +97,6 @@ def test_chinese_messages_use_chinese_punctuation():
 
 # --- real bad inputs -----------------------------------------------------------------------------------
 
-BASE = """\
-inputs: [i1, i2]
-layers:
-  - units: [h1, h2]
-    activation: sigmoid
-    weights:
-      - [{w1: 0.15}, {w2: 0.20}]
-      - [{w3: 0.25}, {w4: 0.30}]
-    bias: {b1: 0.35}
-  - units: [o1]
-    activation: sigmoid
-    weights:
-      - [{w5: 0.40}, {w6: 0.45}]
-loss: half_sse
-sample:
-  inputs: [0.05, 0.10]
-  targets: [0.01]
-learning_rate: 0.5
-"""
 
 
 def spec_error(old: str, new: str) -> SpecError:

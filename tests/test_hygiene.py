@@ -123,3 +123,27 @@ def test_dependencies_run_one_way():
         wrong = {m for m in imported if m.split(".")[0] in VIEWS}
         assert not wrong, (path.name, wrong)
     assert "render" in _imports(ROOT / "derive" / "api.py")  # the check sees lazy imports
+
+
+def test_the_checker_compiles_no_claim(monkeypatch):
+    """The float screen compiles the derivation's program and the mistakes' definitions (derive's own trees);
+    a claim is only walked (derive/treeval.py), never compiled: no number a student wrote reaches the compiler."""
+    import sympy
+    import derive
+    from derive import program
+    from derive.check import Judge
+    compiled = []
+    real = program.compile_program
+
+    def recording(definitions, wanted=None):
+        definitions = list(definitions)
+        compiled.extend(expression for _, expression in definitions)
+        return real(definitions, wanted)
+
+    monkeypatch.setattr(program, "compile_program", recording)
+    judge = Judge(derive.derive(derive.example("classic")))
+    for claim in ("w5_new = 0.3141592653", "delta_o1 = (out_o1 - t_o1)*0.2718281828", "E_new = 0.291027924"):
+        judge.judge(claim)
+    assert compiled  # the mistakes were screened in floats
+    written = {sympy.Rational("0.3141592653"), sympy.Rational("0.2718281828")}
+    assert not any(expression.has(number) for expression in compiled for number in written)
