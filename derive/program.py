@@ -133,17 +133,25 @@ class FloatProgram:
     """The program as one compiled float function per definition: to replay it many times with a few
     definitions replaced (the checker's mistakes), each replacement compiled once, in floats.
 
-    Only derive's own trees are compiled (see :func:`compile_program`). Values are floats: a screen
-    before the exact replay of :func:`run`, which decides.
+    A definition is compiled when a run first needs it. Only derive's own trees are compiled (see
+    :func:`compile_program`). Values are floats: a screen before the exact replay of :func:`run`, which
+    decides.
     """
 
     def __init__(self, program: Iterable[Definition]):
-        self.definitions = {symbol: compile_program([(symbol, expression)], [symbol])
-                            for symbol, expression in program}
+        self.expressions = dict(program)
+        self.definitions = _Compiled(self.expressions)
+        self._users: dict[sympy.Symbol, list[sympy.Symbol]] = {}
+        for symbol, expression in self.expressions.items():
+            for used in expression.free_symbols:
+                self._users.setdefault(used, []).append(symbol)
+        self._position: dict[sympy.Symbol, int] = {}  # each quantity's place in an order that computes it after its inputs
+        in_order(self.expressions, self._position, None, lambda symbol: self.expressions[symbol].free_symbols,
+                 lambda symbol: self._position.setdefault(symbol, len(self._position)))
 
     @staticmethod
     def compile(replaced: Mapping[sympy.Symbol, sympy.Expr]) -> dict[sympy.Symbol, CompiledProgram]:
-        """Return replacement definitions compiled, for :meth:`run`."""
+        """Return replacement definitions compiled, for :meth:`run` and :meth:`replay`."""
         return {symbol: compile_program([(symbol, expression)], [symbol]) for symbol, expression in replaced.items()}
 
     def run(self, given: Mapping[sympy.Symbol, float], replaced: Mapping[sympy.Symbol, CompiledProgram] | None = None,
@@ -151,14 +159,68 @@ class FloatProgram:
         """Return the float values of `wanted` (default: every quantity) and of all they depend on, with the
         `replaced` definitions (from :meth:`compile`) used instead of the program's; EvaluationError for a
         value that is not a finite float."""
-        definitions = {**self.definitions, **(replaced or {})}
+        definitions = _Compiled(self.expressions, self.definitions, replaced)
         values = {symbol: float(value) for symbol, value in given.items()}
 
         def compute(symbol):
             values[symbol] = definitions[symbol](values)[symbol]
 
-        in_order(definitions, values, wanted, lambda symbol: definitions[symbol].inputs, compute)
+        in_order(self.expressions if not replaced else {**self.expressions, **replaced}, values, wanted,
+                 lambda symbol: definitions[symbol].inputs, compute)
         return values
+
+    def replay(self, base: Mapping[sympy.Symbol, float],
+               replaced: Mapping[sympy.Symbol, CompiledProgram]) -> dict[sympy.Symbol, float]:
+        """Return every quantity's float value with the `replaced` definitions, starting from `base` (the
+        givens' and every quantity's values, from :meth:`run` or exact): only what the replaced definitions
+        change is computed again. A value floats cannot compute is NaN, and so is everything that uses
+        it; ValueError when the replaced definitions form a cycle."""
+        affected, frontier = set(replaced), list(replaced)
+        while frontier:
+            for user in self._users.get(frontier.pop(), ()):
+                if user not in affected:
+                    affected.add(user)
+                    frontier.append(user)
+        definitions = _Compiled(self.expressions, self.definitions, replaced)
+        values = {symbol: value for symbol, value in base.items() if symbol not in affected}
+
+        def compute(symbol):
+            compiled = definitions[symbol]
+            try:
+                value = compiled.function(*[values[used] for used in compiled.inputs])[0]
+            except (ValueError, OverflowError, ZeroDivisionError, TypeError, KeyError):
+                value = math.nan
+            values[symbol] = value if isinstance(value, float) else math.nan  # a complex power is no value
+
+        position = self._position
+        if all(symbol in position and all(position.get(used, -1) < position[symbol]
+                                          for used in compiled.inputs if used in affected)
+               for symbol, compiled in replaced.items()):
+            # The program's own order still holds: each replaced definition uses only what comes before it.
+            for symbol in sorted(affected, key=position.__getitem__):
+                compute(symbol)
+        else:  # a replaced definition uses a quantity that comes later: find an order that computes it first
+            in_order({**self.expressions, **replaced}, values, list(affected),
+                     lambda symbol: definitions[symbol].inputs, compute)
+        return values
+
+
+class _Compiled:
+    """The compiled definitions of a FloatProgram, each compiled when first asked for (and kept in `kept`,
+    shared by every run); `replaced` ones (compiled already) come first."""
+
+    def __init__(self, expressions: Mapping, kept: "_Compiled | None" = None,
+                 replaced: Mapping[sympy.Symbol, CompiledProgram] | None = None):
+        self.expressions, self.replaced = expressions, replaced or {}
+        self.kept: dict[sympy.Symbol, CompiledProgram] = {} if kept is None else kept.kept
+
+    def __getitem__(self, symbol: sympy.Symbol) -> CompiledProgram:
+        if symbol in self.replaced:
+            return self.replaced[symbol]
+        compiled = self.kept.get(symbol)
+        if compiled is None:
+            compiled = self.kept[symbol] = compile_program([(symbol, self.expressions[symbol])], [symbol])
+        return compiled
 
 
 class _Printer(PythonCodePrinter):

@@ -34,6 +34,7 @@ POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
+MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge (then forgotten, and made again)
 # Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
 # on the machine or its load; everything else a claim asks for is bounded by the parser's size limits.
 PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
@@ -172,6 +173,17 @@ def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
     return abs(a - b) <= _AGREE * (abs(a) + abs(b)) + sympy.Float("1e-25")
 
 
+def _state(values: dict) -> tuple:
+    """Return a student's earlier values (symbol -> number) as a key: the same values, the same key."""
+    return tuple(sorted(values.items(), key=lambda item: str(item[0])))
+
+
+def _finite(values: dict | None, symbol: sympy.Symbol) -> float | None:
+    """Return `symbol`'s float in `values` when it is a finite number, else None."""
+    value = values.get(symbol) if values else None
+    return value if value is not None and math.isfinite(value) else None
+
+
 def expand_calls(expression: sympy.Expr) -> sympy.Expr:
     """Return `expression` with our display functions (σ(x), f'(net_U)) replaced by their formulas."""
     def formula(applied):
@@ -203,9 +215,12 @@ class Judge:
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._known: list[float] | None = None
         self._walkers: dict = {}
+        self._claims: dict = {}
+        self._dependencies: dict = {}
+        self._verdicts: dict = {}
         self._mpf_points: dict = {}
         self._float_program: FloatProgram | None = None
-        self._float_given: dict = {}
+        self._float_base: dict | None = None
         self._float_replaced: dict = {}
         self._pair_floats: dict = {}
         self._variant_floats: dict = {}
@@ -271,31 +286,39 @@ class Judge:
 
     def variant_float(self, index: int, symbol: sympy.Symbol) -> float | None:
         """Return `symbol` under variant `index` at the sample in floats (None where floats have no value:
-        the exact replay then decides)."""
-        key = (index, symbol)
-        if key not in self._variant_floats:
+        the exact replay then decides). Each variant is replayed once, for every quantity."""
+        if index not in self._variant_floats:
             with paused(), self._lock:
-                if key not in self._variant_floats:
-                    self._variant_floats[key] = self._float_variant(index, symbol)
-        return self._variant_floats[key]
+                if index not in self._variant_floats:
+                    replaced = self._float_replacements(index)
+                    self._variant_floats[index] = None if replaced is None else self._float_replay(replaced)
+        return _finite(self._variant_floats[index], symbol)
 
-    def _float_variant(self, index: int, symbol: sympy.Symbol) -> float | None:
-        if self._float_program is None:
-            self._float_program = FloatProgram(self.derivation.program)
-            self._float_given = {s: float(v) for s, v in self.given.items()}
+    def _float_replacements(self, index: int) -> dict | None:
+        """Return variant `index`'s definitions compiled to floats (once), None where floats cannot compute them."""
         if index not in self._float_replaced:
             try:
                 self._float_replaced[index] = FloatProgram.compile(self.variants()[index].replaced)
             except ValueError:  # a definition floats cannot compute
                 self._float_replaced[index] = None
-        replaced = self._float_replaced[index]
-        if replaced is None:
+        return self._float_replaced[index]
+
+    def _float_replay(self, replaced: dict) -> dict | None:
+        """Return every quantity in floats with `replaced` (compiled) definitions, or None (a cycle)."""
+        if self._float_program is None:
+            self._float_program = FloatProgram(self.derivation.program)
+            # The program's own values are the derivation's, exact: only what a variant changes is replayed.
+            base = {**self.given, **{s: self.derivation.values[s] for s in self.definitions}}
+            try:
+                self._float_base = {symbol: float(value) for symbol, value in base.items()}
+            except TypeError:  # a value that is no real number
+                self._float_base = None
+        if self._float_base is None:
             return None
         try:
-            value = self._float_program.run(self._float_given, replaced, [symbol]).get(symbol)
-        except (EvaluationError, ValueError):
+            return self._float_program.replay(self._float_base, replaced)
+        except ValueError:
             return None
-        return value if value is not None and math.isfinite(value) else None
 
     def variant_value(self, index: int, symbol: sympy.Symbol, point: int | None = None) -> sympy.Expr | None:
         """Return `symbol` under variant `index`, at the sample (point None) or at a random point."""
@@ -320,16 +343,30 @@ class Judge:
               vocabulary: Vocabulary | None = None, written: dict | None = None) -> Verdict:
         """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers, `written`
         every value the student's earlier lines gave (numbers put in may be roundings of them), `vocabulary`
-        (this network's, with a student's own names) what the names mean."""
+        (this network's, with a student's own names) what the names mean.
+
+        A class writes the same lines: the verdict on a text is kept, with the student's earlier numbers
+        it was judged with, and given again to whoever writes the same text after the same numbers."""
+        carried, written, vocabulary = carried or {}, written or {}, vocabulary or self.vocabulary
+        key = (text, id(vocabulary), _state(carried), _state(written))
+        kept = self._verdicts.get(key)
+        if kept is None or kept[0] is not vocabulary:
+            kept = (vocabulary, self._verdict(text, carried, vocabulary, written))
+            with self._lock:
+                if len(self._verdicts) > MAX_KEPT:
+                    self._verdicts.clear()
+                self._verdicts[key] = kept
+        return kept[1] if student is None else dataclasses.replace(kept[1], student=student)
+
+    def _verdict(self, text: str, carried: dict, vocabulary: Vocabulary, written: dict) -> Verdict:
         try:
-            return self._judge(text, carried or {}, student, vocabulary or self.vocabulary, written or {})
+            return self._judge(text, carried, None, vocabulary, written)
         except ClaimTooLarge as error:
-            return Verdict(text, "undecided", message=error.message, position=error.position, student=student)
+            return Verdict(text, "undecided", message=error.message, position=error.position)
         except ClaimError as error:
-            return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint,
-                           student=student)
+            return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint)
         except RecursionError:
-            return Verdict(text, "undecided", message=Message("claim_too_deep_to_judge"), student=student)
+            return Verdict(text, "undecided", message=Message("claim_too_deep_to_judge"))
 
     def judge_all(self, texts: Iterable[str], carry_forward: bool = False, student: str | None = None) -> list[Verdict]:
         """Return the verdicts on a student's claims, in order; with `carry_forward`, errors are carried."""
@@ -399,15 +436,14 @@ class Judge:
                                           else None) for link in verdict.links)
         return dataclasses.replace(verdict, expected=step.forms, links=links)
 
-    @staticmethod
-    def _names_a_quantity(text: str, vocabulary: Vocabulary) -> bool:
+    def _names_a_quantity(self, text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:
         one it does not compute is still judged, and reported so)."""
         sign = EQUALS_SIGN.search(text)
         if sign is None:
             return False
         try:
-            parse_claim(f"{text[:sign.start()]} = 0", vocabulary)
+            self._parse(f"{text[:sign.start()]} = 0", vocabulary)
         except ClaimTooLarge:
             return True
         except ClaimError:
@@ -424,14 +460,14 @@ class Judge:
         if not vocabulary.is_free(name):
             return None, None
         try:
-            claim = parse_claim(f"E {text[sign.start():]}", vocabulary)
+            claim = self._parse(f"E {text[sign.start():]}", vocabulary)
         except ClaimError:  # ClaimTooLarge too
             return None, None
         return name, claim.parts[0].expression
 
     def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary,
                written: dict) -> Verdict:
-        claim = parse_claim(text, vocabulary)
+        claim = self._parse(text, vocabulary)
         symbol = claim.quantity
         if symbol not in self.derivation.values:
             raise ClaimError("claim_not_computed", 1, quantity=text.split("=")[0].strip())
@@ -603,6 +639,25 @@ class Judge:
                 return number
         return None
 
+    def _parse(self, text: str, vocabulary: Vocabulary, trace_numbers: bool = False) -> Claim:
+        """Return parse_claim(text, vocabulary, trace_numbers), read once per text and vocabulary (a class
+        writes the same lines); its ClaimError or ClaimTooLarge is raised again each time."""
+        key = (text, id(vocabulary), trace_numbers)
+        kept = self._claims.get(key)
+        if kept is None or kept[0] is not vocabulary:
+            try:
+                result = parse_claim(text, vocabulary, trace_numbers)
+            except (ClaimError, ClaimTooLarge) as error:
+                result = error
+            kept = (vocabulary, result)
+            with self._lock:
+                if len(self._claims) > MAX_KEPT:
+                    self._claims.clear()
+                self._claims[key] = kept
+        if isinstance(kept[1], Exception):
+            raise kept[1]
+        return kept[1]
+
     def _walker(self, expression: sympy.Expr):
         """Return the tree-walking evaluator of `expression` (made once), or None for a tree it cannot walk."""
         walker = self._walkers.get(expression, False)
@@ -612,7 +667,7 @@ class Judge:
             except (treeval.Unsupported, RecursionError):
                 walker = None
             with self._lock:
-                if len(self._walkers) > 4096:
+                if len(self._walkers) > MAX_KEPT:
                     self._walkers.clear()
                 self._walkers[expression] = walker
         return walker
@@ -640,7 +695,7 @@ class Judge:
         not in the formula as a symbol while one of its numbers equals the given's value to the precision
         it is written with (0.15 for w1 = 0.15). Sorted by name; () when there are none."""
         try:
-            traced = parse_claim(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
+            traced = self._parse(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
         except (ClaimError, ClaimTooLarge):
             return ()
         numbers = [traced.numbers[s] for s in traced.parts[index].expression.free_symbols if s in traced.numbers]
@@ -654,13 +709,21 @@ class Judge:
 
     def _depends_on(self, symbol: sympy.Symbol) -> frozenset:
         """Return every symbol the definition of `symbol` uses, directly or through other quantities."""
-        seen, frontier = set(), [symbol]
-        while frontier:
-            for used in self.definitions.get(frontier.pop(), sympy.Integer(0)).free_symbols:
-                if used not in seen:
-                    seen.add(used)
-                    frontier.append(used)
-        return frozenset(seen)
+        kept = self._dependencies.get(symbol)
+        if kept is None:
+            seen, frontier = set(), [symbol]
+            while frontier:
+                for used in self.definitions.get(frontier.pop(), sympy.Integer(0)).free_symbols:
+                    if used not in seen:
+                        seen.add(used)
+                        frontier.append(used)
+            kept = self._dependencies[symbol] = frozenset(seen)
+        return kept
+
+    def _moves(self, variant: Variant, symbol: sympy.Symbol) -> bool:
+        """Return False when `variant` replaces neither `symbol` nor anything it depends on: it leaves the
+        quantity's value as it is, so it cannot be the mistake behind a wrong value of it."""
+        return symbol in variant.replaced or not self._depends_on(symbol).isdisjoint(variant.replaced)
 
     def _tolerance(self, part: Part, truth: sympy.Expr) -> sympy.Expr:
         """The precision a number claim is held to: --rel-tol, else half a unit in the last place written."""
@@ -677,7 +740,7 @@ class Judge:
         number that is no rounding of anything, or has fewer than 3 significant digits, is held as written
         (0.76 for an out of 0.7514 carries no slack that would excuse it)."""
         try:
-            traced = parse_claim(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
+            traced = self._parse(claim.text, claim.vocabulary or self.vocabulary, trace_numbers=True)
         except ClaimTooLarge:  # not a hand calculation: held to the working precision
             return sympy.Integer(0)
         expression = expand_calls(traced.parts[index].expression)
@@ -721,6 +784,8 @@ class Judge:
     def _prove(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
         for keep_nets in (True, False):
             left, right = self._expanded(expression, keep_nets), self._expanded(symbol, keep_nets)
+            if right == symbol and keep_nets and symbol in self.definitions:
+                continue  # a net kept as a variable is no identity to prove: expanded, it may be one
             if sympy.count_ops(left) + sympy.count_ops(right) > MAX_EXACT_OPS:
                 continue
             difference = left - right
@@ -749,6 +814,8 @@ class Judge:
         found = []
         claimed_float = float(claimed)
         for index, variant in enumerate(self.variants()):
+            if not self._moves(variant, symbol):
+                continue
             # A float replay first (compiled from the variant's definitions): a variant it puts clearly
             # away from the claim cannot reproduce it; the exact replay below decides for the others.
             screened = self.variant_float(index, symbol)
@@ -775,9 +842,9 @@ class Judge:
         does): of the variants that move the quantity, the first pair in their order whose float replay
         lands on the claim and whose exact replay confirms it; None when none does."""
         truth_float, claimed_float, slack = float(truth), float(claimed), float(tolerance)
-        moving = [index for index in range(len(self.variants()))
-                  if (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
         variants = self.variants()
+        moving = [index for index, variant in enumerate(variants) if self._moves(variant, symbol)
+                  and (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
         for a, b in itertools.combinations(moving[:MAX_PAIRED], 2):
             first, second = variants[a], variants[b]
             if first.mistake == second.mistake or set(first.replaced) & set(second.replaced):
@@ -801,18 +868,10 @@ class Judge:
         if key not in self._pair_floats:
             with paused(), self._lock:
                 if key not in self._pair_floats:
-                    self.variant_float(a, symbol), self.variant_float(b, symbol)  # compiles both
-                    first, second = self._float_replaced.get(a), self._float_replaced.get(b)
-                    values = None
-                    if first is not None and second is not None:
-                        try:
-                            values = self._float_program.run(self._float_given, {**first, **second})
-                        except (EvaluationError, ValueError):
-                            values = None
-                    self._pair_floats[key] = values
-        values = self._pair_floats[key]
-        value = values.get(symbol) if values else None
-        return value if value is not None and math.isfinite(value) else None
+                    first, second = self._float_replacements(a), self._float_replacements(b)
+                    self._pair_floats[key] = (None if first is None or second is None
+                                              else self._float_replay({**first, **second}))
+        return _finite(self._pair_floats[key], symbol)
 
     def _distance(self, symbol: sympy.Symbol, variant: Variant) -> int:
         """Return how many definitions lie between `symbol` and the nearest one `variant` replaces."""
