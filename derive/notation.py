@@ -119,7 +119,7 @@ class Notation:
             local = self.local_names().get(symbol.name, symbol.name)
             return latex_name(local) if latex else text_name(local)
         kind = symbol.kind
-        writers = {"unit": self._unit, "input": self._input, "param": self._parameter}
+        writers = {"unit": self._unit, "input": self._input, "param": self._parameter, "quantity": self._write}
         written = kind.written(self.style, latex)
         for position, (role, subject) in enumerate(zip(kind.roles, symbol.subjects)):
             written = written.replace(f"<{position}>", writers[role](subject, latex))

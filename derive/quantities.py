@@ -103,6 +103,10 @@ DELTA = _declare("delta", ("unit",), r"\delta_{<0>}", "δ_<0>", claim="delta_<0>
                  section="backward", what="the δ", ask="delta")
 LOCAL = _declare("dnet_dparam", ("unit", "param"), r"\frac{\partial \mathrm{net}_{<0>}}{\partial <1>}",
                  "∂net_<0>/∂<1>", claim="dnet_<0>/d<1>", what="∂net/∂p")
+# ∂A/∂B for any two quantities of the forward pass (∂net_o1/∂w5, ∂E_o1/∂out_h1): the derivative through
+# the computational graph, B taken as a node of its own (derive.graph); its subjects are the two symbols.
+PARTIAL = _declare("partial", ("quantity", "quantity"), r"\frac{\partial <0>}{\partial <1>}", "∂<0>/∂<1>",
+                   claim="∂<0>/∂<1>", what="the derivative")
 GRADIENT = _declare("gradient", ("param",), r"\frac{\partial E}{\partial <0>}", "∂E/∂<0>", claim="dE/d<0>",
                     section="backward", what="the gradient", ask="gradient")
 # The update, and the forward pass after it.
@@ -127,11 +131,14 @@ class QuantitySymbol(sympy.Symbol):
 
     __slots__ = ("kind", "subjects")
 
-    def __new__(cls, kind: Kind | str, *subjects: str) -> "QuantitySymbol":
+    def __new__(cls, kind: Kind | str, *subjects: "str | QuantitySymbol") -> "QuantitySymbol":
         kind = KINDS[kind] if isinstance(kind, str) else kind
         if len(subjects) != len(kind.roles):
             raise ValueError(f"{kind.name} is about {len(kind.roles)} subject(s), got {len(subjects)}")
-        obj = sympy.Symbol.__xnew__(cls, ":".join((kind.name, *subjects)), real=True)
+        if any(isinstance(subject, QuantitySymbol) != (role == "quantity") for role, subject in zip(kind.roles, subjects)):
+            raise ValueError(f"{kind.name}: a 'quantity' subject is a QuantitySymbol, any other a name")
+        names = (f"({subject.name})" if isinstance(subject, QuantitySymbol) else subject for subject in subjects)
+        obj = sympy.Symbol.__xnew__(cls, ":".join((kind.name, *names)), real=True)
         obj.kind, obj.subjects = kind, tuple(subjects)
         return obj
 
@@ -149,7 +156,8 @@ class QuantitySymbol(sympy.Symbol):
         """Return how the claim language writes this quantity: net_h1, dE/dw5, w5_new."""
         written = self.kind.claim or self.kind.name
         for position, subject in enumerate(self.subjects):
-            written = written.replace(f"<{position}>", subject)
+            written = written.replace(f"<{position}>", subject.claim_name() if isinstance(subject, QuantitySymbol)
+                                      else subject)
         return written
 
 

@@ -17,7 +17,9 @@ from .errors import Phrase, SpecError, one_line
 from .quantities import index_spellings, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
-TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases"}
+TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases", "aliases"}
+MAX_ALIASES = 500        # entries of `aliases`
+MAX_ALIAS_LENGTH = 80    # characters of each side of one
 # Descriptive keys: where the example comes from. Keys starting with "x-" are the user's own and ignored.
 DESCRIPTIVE = ("description", "source", "author")
 LAYER_KEYS = {"units", "activation", "weights", "bias"}
@@ -81,11 +83,23 @@ class Spec:
     description: str = ""
     reference: str = ""
     author: str = ""
+    aliases: tuple["Alias", ...] = ()
 
     @property
     def outputs(self) -> tuple[str, ...]:
         """The names of the output units."""
         return self.layers[-1].units
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One entry of a spec's `aliases`: a name as a page or a class writes it (`a_1'`, `z^{[1]}_1`) and the
+    quantity it stands for, in the claim language (`out_h1`, `w5`, `dE/dw5`); read by the checker, which
+    says where (`where`) when either side cannot be read."""
+
+    written: str
+    meaning: str
+    where: str
 
 
 class _Reader:
@@ -295,8 +309,27 @@ class _SpecBuilder:
             raise r.fail("error_learning_rate_positive", top["learning_rate"], "learning_rate")
         update_biases = r.boolean(top["update_biases"], "update_biases") if "update_biases" in top else True
         self.check_spellings(inputs, layers)
+        aliases = self.aliases(top["aliases"]) if "aliases" in top else ()
         return Spec(described["title"], inputs, tuple(layers), loss, sample_inputs, targets, learning_rate,
-                    update_biases, r.source, described["description"], described["source"], described["author"])
+                    update_biases, r.source, described["description"], described["source"], described["author"],
+                    aliases)
+
+    def aliases(self, node) -> tuple[Alias, ...]:
+        """Read `aliases`: written name -> quantity, each side one line of text (the checker reads them)."""
+        r = self.r
+        entries = r.mapping(node, "aliases") if not r.is_null(node) else {}
+        if len(entries) > MAX_ALIASES:
+            raise r.fail("error_too_many_entries", node, "aliases", count=len(entries), limit=MAX_ALIASES)
+        aliases = []
+        for written, value in entries.items():
+            field = f"aliases.{one_line(written)[:40]}"
+            meaning = r.text(value, field).strip()
+            for side in (written, meaning):
+                if (not side.strip() or len(side) > MAX_ALIAS_LENGTH
+                        or any(unicodedata.category(c) == "Cc" for c in side)):
+                    raise r.fail("error_alias_text", value, field, limit=MAX_ALIAS_LENGTH)
+            aliases.append(Alias(written.strip(), meaning, r.where(value, field)))
+        return tuple(aliases)
 
     def claim(self, name: str, what: str, node, field) -> None:
         """Record that `name` names `what`; two things of one network never share a name."""

@@ -63,22 +63,54 @@ class Model:
             self.layout.append((layer["units"], layer["activation"], rows, biases))
             previous = layer["units"]
 
-    def forward(self, params=None):
-        params = params or self.params
+    def forward(self, params=None, override=None, inputs=None):
+        """Return (output values, unit -> (net, out)); `override` maps ("net" or "out", unit) to a value
+        used instead of the one computed (a node held at a value of its own), `inputs` name -> value."""
+        params, override = params or self.params, override or {}
         values = [float(v) for v in self.data["sample"]["inputs"]]
+        if inputs:
+            values = [inputs.get(name, value) for name, value in zip(self.data["inputs"], values)]
         outs = {}
         for units, activation, rows, biases in self.layout:
             nets = [sum(params[w] * v for w, v in zip(row, values)) + (params[b] if b else 0.0)
                     for row, b in zip(rows, biases)]
+            nets = [override.get(("net", unit), net) for unit, net in zip(units, nets)]
             if activation == "softmax":
                 top = max(nets)
                 exps = [math.exp(n - top) for n in nets]
                 values = [e / sum(exps) for e in exps]
             else:
                 values = [ACTIVATIONS[activation](n) for n in nets]
+            values = [override.get(("out", unit), out) for unit, out in zip(units, values)]
             for unit, net, out in zip(units, nets, values):
                 outs[unit] = (net, out)
         return values, outs
+
+    def quantities(self, params=None, override=None, inputs=None):
+        """Return every forward quantity: ("net", unit), ("out", unit), ("loss_term", output unit), ("loss",)."""
+        outputs, outs = self.forward(params, override, inputs)
+        found = {(kind, unit): pair[index] for unit, pair in outs.items() for index, kind in enumerate(("net", "out"))}
+        name, targets = self.data["loss"], [float(t) for t in self.data["sample"]["targets"]]
+        scale = 1 / len(outputs) if name == "mse" else 1
+        for unit, o, t in zip(self.layout[-1][0], outputs, targets):
+            found[("loss_term", unit)] = scale * LOSSES[name](o, t)
+        found[("loss",)] = sum(found[("loss_term", unit)] for unit in self.layout[-1][0])
+        return found
+
+    def node_difference(self, top, bottom, step=1e-6):
+        """Central difference of quantity `top` with respect to `bottom`: ("param", name), ("input", name), or
+        ("net"|"out", unit) held at a value of its own."""
+        def at(shift):
+            params, override, inputs = dict(self.params), {}, {}
+            if bottom[0] == "param":
+                params[bottom[1]] += shift
+            elif bottom[0] == "input":
+                index = self.data["inputs"].index(bottom[1])
+                inputs[bottom[1]] = float(self.data["sample"]["inputs"][index]) + shift
+            else:
+                override[bottom] = self.quantities()[bottom] + shift
+            return self.quantities(params, override, inputs)[top]
+        return (at(step) - at(-step)) / (2 * step)
 
     def loss(self, params=None):
         outputs, _ = self.forward(params)

@@ -54,6 +54,9 @@ EXPECTED = {
     ("dnet_dparam", ("h1", "w_h1_i1")): (
         r"\frac{\partial \mathrm{net}_{h1}}{\partial w_{h1,i1}}", "∂net_h1/∂w_h1_i1",
         r"\frac{\partial \mathrm{net}_{3}}{\partial w_{31}}", "∂net_3/∂w_31"),
+    ("partial", (("loss_term", "o1"), ("out", "hid_a"))): (  # subjects that are quantities, written as such
+        r"\frac{\partial E_{o1}}{\partial \mathrm{out}_{hid\_a}}", "∂E_o1/∂out_hid_a",
+        r"\frac{\partial E_{5}}{\partial \mathrm{out}_{4}}", "∂E_5/∂out_4"),
     ("gradient", ("b1",)): (r"\frac{\partial E}{\partial b_{1}}", "∂E/∂b1",
                             r"\frac{\partial E}{\partial b_{1}}", "∂E/∂b1"),
     ("gradient", ("w_o1_h1",)): (r"\frac{\partial E}{\partial w_{o1,h1}}", "∂E/∂w_o1_h1",
@@ -84,7 +87,7 @@ def test_every_kind_is_covered():
 @pytest.mark.parametrize("kind, subjects", sorted(EXPECTED))
 def test_named_and_index_forms(network, kind, subjects):
     named_latex, named_text, index_latex, index_text = EXPECTED[(kind, subjects)]
-    symbol = QuantitySymbol(kind, *subjects)
+    symbol = QuantitySymbol(kind, *(QuantitySymbol(*s) if isinstance(s, tuple) else s for s in subjects))
     named, index = Notation(network, "named"), Notation(network, "index")
     assert named.latex(symbol) == named_latex
     assert named.text(symbol) == named_text

@@ -97,7 +97,10 @@ def test_derivatives(classic):
     assert classic.derivative(e, written("net_o2")) == Q("delta", "o2")
     assert classic.derivative(written("E_total"), written("net_3")) == Q("delta", "h1")
     assert classic.derivative(written("out_h1"), written("net_h1")) == Q("activation_derivative", "h1", "h1")
-    for top, bottom in (("out_h1", "net_h2"), ("E", "i1"), ("w5", "E"), ("E", "delta_h1"), ("E", "e")):
+    # Any other derivative of a forward quantity by a node before it is one along the graph (test_graph).
+    assert classic.derivative(written("out_h1"), written("net_h2")) == Q("partial", Q("out", "h1"), Q("net", "h2"))
+    assert classic.derivative(e, written("i1")) == Q("partial", Q("loss"), Q("input", "i1"))
+    for top, bottom in (("w5", "E"), ("E", "delta_h1"), ("E", "e"), ("out_h1", "out_h1"), ("E", "t_o1")):
         with pytest.raises(ClaimError, match="not a quantity of the derivation"):
             classic.derivative(written(top), written(bottom))
 

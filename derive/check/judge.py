@@ -18,11 +18,11 @@ from typing import Iterable
 
 import sympy
 
-from .. import calculus, treeval
+from .. import calculus, graph, treeval
 from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
-from ..quantities import NET
+from ..quantities import NET, PARTIAL, QuantitySymbol
 from ..program import FloatProgram
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
@@ -34,6 +34,7 @@ POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
+MAX_EXTENDED = 256       # derivatives along the graph (∂net_o1/∂w5) added to one judge's program
 MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge (then forgotten, and made again)
 # Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
 # on the machine or its load; everything else a claim asks for is bounded by the parser's size limits.
@@ -203,6 +204,10 @@ class Judge:
         self.derivation = derivation
         self.policy = policy or Policy()
         self.vocabulary = Vocabulary(derivation.network)
+        # The derivation's program and values, extended by the derivatives along its graph that claims name
+        # (∂net_o1/∂w5: see _extend); each extension replaces them whole, so a reader never sees one half made.
+        self.program: tuple = tuple(derivation.program)
+        self.values: dict = derivation.values
         self.definitions = dict(derivation.program)
         self.given = derivation.network.given_values()
         self.rel_tol = None if rel_tol is None else sympy.Float(rel_tol, PRECISION)
@@ -249,7 +254,7 @@ class Judge:
         for values in self._points:
             given = {s: (self.given[s] if s in held else values[s]) for s in self.given}
             try:
-                points.append(treeval.run(self.derivation.program, given, precision=POINT_PRECISION))
+                points.append(treeval.run(self.program, given, precision=POINT_PRECISION))
             except EvaluationError:
                 continue
         return tuple(points)
@@ -263,7 +268,7 @@ class Judge:
                      for s, v in self.given.items()}
             self._keep_target_sum(given)
             try:
-                drawn.append(treeval.run(self.derivation.program, given, precision=POINT_PRECISION))
+                drawn.append(treeval.run(self.program, given, precision=POINT_PRECISION))
             except EvaluationError:
                 continue
         return tuple(drawn)
@@ -306,9 +311,9 @@ class Judge:
     def _float_replay(self, replaced: dict) -> dict | None:
         """Return every quantity in floats with `replaced` (compiled) definitions, or None (a cycle)."""
         if self._float_program is None:
-            self._float_program = FloatProgram(self.derivation.program)
+            self._float_program = FloatProgram(self.program)
             # The program's own values are the derivation's, exact: only what a variant changes is replayed.
-            base = {**self.given, **{s: self.derivation.values[s] for s in self.definitions}}
+            base = {**self.given, **{s: self.values[s] for s in self.definitions}}
             try:
                 self._float_base = {symbol: float(value) for symbol, value in base.items()}
             except TypeError:  # a value that is no real number
@@ -333,7 +338,7 @@ class Judge:
         given = self.given if point is None else {s: self.points()[point][s] for s in self.given}
         precision = PRECISION if point is None else POINT_PRECISION
         try:
-            values = treeval.run(self.derivation.program, given, self.variants()[index].replaced, [symbol], precision)
+            values = treeval.run(self.program, given, self.variants()[index].replaced, [symbol], precision)
         except EvaluationError:
             return None
         return values.get(symbol)
@@ -469,9 +474,9 @@ class Judge:
                written: dict) -> Verdict:
         claim = self._parse(text, vocabulary)
         symbol = claim.quantity
-        if symbol not in self.derivation.values:
+        if symbol not in self.values:
             raise ClaimError("claim_not_computed", 1, quantity=text.split("=")[0].strip())
-        truth = self.derivation.values[symbol]
+        truth = self.values[symbol]
         step = self.steps.get(symbol)
         expressions = [expand_calls(part.expression) for part in claim.parts]
         judgements = [self._judge_part(claim, index, expression, truth, written)
@@ -481,7 +486,7 @@ class Judge:
             # the numbers put in moved the result a little from the true value.
             if judgements[index].correct is False and judgements[index - 1].correct \
                     and self._link_kind(claim, expressions, index) == "arithmetic":
-                value, before = (self._value(expressions[i], self.derivation.values) for i in (index, index - 1))
+                value, before = (self._value(expressions[i], self.values) for i in (index, index - 1))
                 if value is not None and self._matches(claim, index, value, before):
                     judgements[index] = dataclasses.replace(judgements[index], correct=True)
         wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
@@ -513,7 +518,7 @@ class Judge:
                diagnosis) -> tuple[Link, ...]:
         """Return the judgement of each link of the chain (see :class:`Link`)."""
         links: list[Link] = []
-        values = {**self.derivation.values, **carried}  # the student's own earlier numbers stand for theirs
+        values = {**self.values, **carried}  # the student's own earlier numbers stand for theirs
         for index, (part, expression, judgement) in enumerate(zip(claim.parts, expressions, judgements)):
             kind = self._link_kind(claim, expressions, index)
             expected = (step.forms[-1] if step is not None and step.forms else None) if kind == "formula" else \
@@ -540,7 +545,8 @@ class Judge:
     @staticmethod
     def _slip(part: Part, value: sympy.Expr, target: sympy.Expr, after_right_side: bool) -> Diagnosis | None:
         """Return the slip a wrong number shows against what it should be (`target`): the value truncated
-        rather than rounded, or, after a right side, an arithmetic slip; None when neither."""
+        rather than rounded, one unit off in its last digit, or, after a right side, an arithmetic slip;
+        None when none of these."""
         literal = part.literal
         if literal is not None and "e" not in literal.lower() and "." in literal:
             decimals = len(literal.partition(".")[2])
@@ -549,6 +555,9 @@ class Judge:
             rounded = round_to(target, decimals)
             if truncated != rounded and value == truncated:
                 return Diagnosis("truncated", (("rounded", format_number(rounded, 40)),), target)
+            if value != rounded and abs(value - rounded) * scale == 1 and significant_digits(literal) >= 3:
+                # One unit off in the last place: what rounding earlier values before using them leaves.
+                return Diagnosis("last_digit", (("rounded", format_number(rounded, 40)),), target)
         if after_right_side:
             return Diagnosis("arithmetic_slip", (("value", format_number(target, 9)),), target)
         return None
@@ -602,7 +611,7 @@ class Judge:
                 tolerance += self._rounding_effect(claim, index, written)
             return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance, value=value)
         try:
-            at_sample = evaluate(expression, self.derivation.values, precision=POINT_PRECISION)
+            at_sample = evaluate(expression, self.values, precision=POINT_PRECISION)
         except EvaluationError:
             return _Judgement(False, "numeric", message=Message("judge_formula_not_real"))
         if not _close(at_sample, truth):
@@ -641,12 +650,14 @@ class Judge:
 
     def _parse(self, text: str, vocabulary: Vocabulary, trace_numbers: bool = False) -> Claim:
         """Return parse_claim(text, vocabulary, trace_numbers), read once per text and vocabulary (a class
-        writes the same lines); its ClaimError or ClaimTooLarge is raised again each time."""
+        writes the same lines); its ClaimError or ClaimTooLarge is raised again each time. The derivatives
+        along the graph it names (∂net_o1/∂w5) are added to the program first (see _extend)."""
         key = (text, id(vocabulary), trace_numbers)
         kept = self._claims.get(key)
         if kept is None or kept[0] is not vocabulary:
             try:
                 result = parse_claim(text, vocabulary, trace_numbers)
+                self._extend(result)
             except (ClaimError, ClaimTooLarge) as error:
                 result = error
             kept = (vocabulary, result)
@@ -657,6 +668,48 @@ class Judge:
         if isinstance(kept[1], Exception):
             raise kept[1]
         return kept[1]
+
+    def _extend(self, claim: Claim) -> None:
+        """Add to the program every derivative along its graph that `claim` names and the derivation does
+        not compute (∂net_o1/∂w5 = out_h1, ∂E_o1/∂out_h1), defined by :func:`derive.graph.derivative` in the
+        program's own symbols, with its value at the sample and at the random points drawn so far. The
+        float program and the variants' float replays are made again, with it."""
+        named = [symbol for symbol in (claim.quantity, *(s for part in claim.parts for s in part.expression.free_symbols))
+                 if isinstance(symbol, QuantitySymbol) and symbol.kind is PARTIAL]
+        if all(symbol in self.values for symbol in named):
+            return
+        with paused(), self._lock:
+            for symbol in dict.fromkeys(named):
+                if symbol in self.values:
+                    continue
+                if len(self.definitions) - len(self.derivation.program) >= MAX_EXTENDED:
+                    raise ClaimTooLarge("claim_too_many_derivatives", limit=MAX_EXTENDED)
+                top, bottom = symbol.subjects
+                definition = graph.derivative(self.definitions, top, bottom)
+                try:
+                    value = treeval.run(((symbol, definition),), self.values, precision=PRECISION)[symbol]
+                except EvaluationError:
+                    raise ClaimError("claim_not_computed", 1, quantity=symbol.claim_name()) from None
+                self.definitions = {**self.definitions, symbol: definition}
+                self.program = self.program + ((symbol, definition),)
+                self.values = {**self.values, symbol: value}
+                if self._points is not None:
+                    self._points = self._extended(self._points, symbol, definition)
+                    self._held_points = {held: self._extended(points, symbol, definition)
+                                         for held, points in self._held_points.items()}
+                self._float_program, self._float_base = None, None
+                self._variant_floats, self._pair_floats, self._known = {}, {}, None
+
+    @staticmethod
+    def _extended(points: tuple[dict, ...], symbol: sympy.Symbol, definition: sympy.Expr) -> tuple[dict, ...]:
+        extended = []
+        for values in points:
+            try:
+                value = treeval.run(((symbol, definition),), values, precision=POINT_PRECISION)[symbol]
+            except EvaluationError:
+                value = sympy.nan
+            extended.append({**values, symbol: value})
+        return tuple(extended)
 
     def _walker(self, expression: sympy.Expr):
         """Return the tree-walking evaluator of `expression` (made once), or None for a tree it cannot walk."""
@@ -766,7 +819,7 @@ class Judge:
     def _rounded_values(self) -> list[float]:
         """Return |v| of every value of the derivation: the numbers a student rounds."""
         if self._known is None:
-            self._known = sorted({abs(float(v)) for v in self.derivation.values.values() if v.is_number})
+            self._known = sorted({abs(float(v)) for v in self.values.values() if v.is_number})
         return self._known
 
     # symbolic proof --------------------------------------------------------------------
@@ -808,7 +861,7 @@ class Judge:
                   tolerance) -> Diagnosis | None:
         """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity."""
         try:
-            claimed = evaluate(expression, self.derivation.values)
+            claimed = evaluate(expression, self.values)
         except EvaluationError:
             return None
         found = []
@@ -853,7 +906,7 @@ class Judge:
             if screened is None or abs(screened - claimed_float) > slack + 1e-9 * abs(claimed_float) + 1e-12:
                 continue
             try:
-                value = treeval.run(self.derivation.program, self.given, {**first.replaced, **second.replaced},
+                value = treeval.run(self.program, self.given, {**first.replaced, **second.replaced},
                                     [symbol], PRECISION)[symbol]
             except (EvaluationError, ValueError):
                 continue
@@ -907,7 +960,7 @@ class Judge:
         """
         carried = {symbol: value for symbol, value in carried.items() if symbol != claim.quantity}  # not itself
         try:
-            recomputed = treeval.run(self.derivation.program, self.given, carried, [claim.quantity], PRECISION)
+            recomputed = treeval.run(self.program, self.given, carried, [claim.quantity], PRECISION)
         except (EvaluationError, ValueError):
             return None
         value = recomputed[claim.quantity]

@@ -5,6 +5,7 @@ starts on, as the checker's claims are: the chain's text is judged by the
 claim grammar (:mod:`derive.check.parse`), never evaluated. What is found:
 
 * plain lines holding an ``=`` or ``≈`` (list bullets and numbering stripped);
+* several equations listed on one line (``w_1 = 0.15, w_2 = 0.2``), each on its own;
 * mathematics between ``$…$``, ``$$…$$`` or ``\\[…\\]``, on one line or several;
 * the rows of ``equation``, ``align``, ``aligned``, ``gather``, ``multline`` and
   ``eqnarray`` (starred or not): rows are split at ``\\\\``, ``&`` is dropped, and
@@ -160,8 +161,36 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
             found[-1] = Line(previous.number, "equation", f"{previous.text} {text}", f"{previous.source}\n{source}",
                              number)
             continue
-        found.append(Line(number, "equation" if _SIGN.search(text) else "prose", text, source, number))
+        if not _SIGN.search(text):
+            found.append(Line(number, "prose", text, source, number))
+            continue
+        found.extend(Line(number, "equation", piece, source if len(pieces) == 1 else piece, number)
+                     for pieces in [_listed(text)] for piece in pieces)
     return found
+
+
+_SEPARATORS = ",;，；、"
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def _listed(text: str) -> list[str]:
+    """Return the equations of a list written on one line (`w_1 = 0.15, w_2 = 0.2`): the text split at its
+    commas and semicolons outside brackets, when every piece holds an = or ≈; else the text whole (a
+    comma inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""
+    pieces, depth, start = [], 0, 0
+    for position, character in enumerate(text):
+        if character in _OPENING:
+            depth += 1
+        elif character in _CLOSING:
+            depth = max(depth - 1, 0)
+        elif character in _SEPARATORS and depth == 0:
+            pieces.append(text[start:position])
+            start = position + 1
+    pieces.append(text[start:])
+    pieces = [piece.strip() for piece in pieces]
+    if len(pieces) > 1 and all(_SIGN.search(piece) for piece in pieces if piece) and any(pieces):
+        return [piece for piece in pieces if piece]
+    return [text]
 
 
 def _opens_display(line: str) -> bool:
@@ -203,4 +232,7 @@ def _plain(line: str, number: int) -> list[Line]:
     text = _BULLET.sub("", line).strip()
     if not text:
         return []
-    return [Line(number, "equation" if _SIGN.search(text) else "prose", text, line.strip())]
+    if not _SIGN.search(text):
+        return [Line(number, "prose", text, line.strip())]
+    pieces = _listed(text)
+    return [Line(number, "equation", piece, line.strip() if len(pieces) == 1 else piece) for piece in pieces]

@@ -22,13 +22,13 @@ CLAIM_KEYS = (
     "claim_updated_not_a_name", "claim_one_argument", "claim_arguments", "claim_unknown_derivative",
     "claim_ambiguous_derivative", "claim_softmax_derivative", "claim_number_out_of_range",
     "claim_exponent_too_large", "claim_number_too_large", "claim_too_deep", "claim_exp_too_large",
-    "claim_too_many_numbers", "claim_too_deep_to_judge",
+    "claim_too_many_numbers", "claim_too_deep_to_judge", "claim_too_many_derivatives",
 )
 # What to write instead (Verdict.hint).
 HINT_KEYS = (
     "hint_empty", "hint_ends_early", "hint_claim_form", "hint_claim_form_operators", "hint_brackets",
     "hint_latex_commands", "hint_left_side", "hint_names", "hint_updatable", "hint_derivative_of",
-    "hint_derivative_kinds", "hint_ambiguous_derivative", "hint_softmax_derivative",
+    "hint_derivative_kinds", "hint_ambiguous_derivative", "hint_softmax_derivative", "hint_alias",
 )
 # Why a part of a claim is wrong although it was read (Verdict.message, with a method).
 JUDGEMENT_KEYS = ("judge_number_not_real", "judge_formula_not_real", "judge_not_precise")

@@ -8,6 +8,7 @@ anything: length, nesting depth, and the size of numbers a power can make.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,8 +144,18 @@ class _Builder(Transformer_NonRecursive):
         return symbol
 
     def name(self, children):
-        base, *subscripts = children
-        return Written(_word(base), tuple(part for s in subscripts for part in s), _position(base))
+        base, *rest = children
+        primes = sum(part for part in rest if isinstance(part, int))
+        tags = "".join(part for part in rest if isinstance(part, str))
+        subscripts = tuple(part for s in rest if isinstance(s, tuple) for part in s)
+        return Written(_word(base), subscripts, _position(base), primes=primes, tag=tags)
+
+    def primed(self, children):
+        text = str(children[0])
+        return text.count("'") + text.count("′") + 2 * text.count("″") + text.count("\\prime")
+
+    def tagged(self, children):  # ^{(2)} and ^{[2]} are the same mark: layer 2
+        return f"^({''.join(character for character in str(children[0]) if character.isdigit())})"
 
     def base(self, children):  # \mathrm{net}
         return children[1]
@@ -211,7 +222,7 @@ class _Builder(Transformer_NonRecursive):
         item = children[0]
         if not isinstance(item, Written):
             raise ClaimError("claim_updated_not_a_name", _position(children[1]))
-        return Written(item.base, item.subscripts, item.position, updated=True)
+        return dataclasses.replace(item, updated=True)
 
     # functions and derivatives -------------------------------------------------
     def call(self, children):
@@ -318,6 +329,19 @@ def _build(builder: _Builder, tree):
         return builder.transform(tree)
     except lark.exceptions.VisitError as error:
         raise error.orig_exc from None
+
+
+def written_name(text: str) -> Written | None:
+    """Return `text` read as one name (`a_1'`, `w'_{11}`, `z^{[1]}_1`, `net_h1`), or None when it is not one."""
+    if len(text) > MAX_LENGTH:
+        return None
+    try:
+        tree = _parser().parse(f"{text} = 0")
+    except lark.exceptions.LarkError:
+        return None
+    if len(tree.children) != 3 or not (isinstance(tree.children[0], lark.Tree) and tree.children[0].data == "name"):
+        return None
+    return _build(_Builder(None), tree.children[0])
 
 
 def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) -> Claim:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import sympy
 
 from ..formula import CONSTANTS
+from ..errors import SpecError
 from ..network import Network
-from ..quantities import (DELTA, ERROR, GRADIENT, LOSS_TERM, NET, OUT, PARAM, SLOPE, TARGET, TOTAL_WORDS, UNIT_WORDS,
-                          UPDATED_WORDS, QuantitySymbol)
+from ..quantities import (DELTA, ERROR, GRADIENT, INPUT, LOSS, LOSS_TERM, NET, OUT, PARAM, PARTIAL, SLOPE, TARGET,
+                          TOTAL_WORDS, UNIT_WORDS, UPDATED_WORDS, QuantitySymbol)
 from .messages import Message
 
 
@@ -34,6 +35,10 @@ class ClaimError(Exception):
         return str(self.message)
 
 
+def _in_graph(symbol, kinds) -> bool:
+    return isinstance(symbol, QuantitySymbol) and symbol.kind in kinds
+
+
 @dataclass(frozen=True)
 class Written:
     """A name as written: base, subscripts, where it starts, and whether it was marked as updated."""
@@ -42,10 +47,17 @@ class Written:
     subscripts: tuple[str, ...]
     position: int
     updated: bool = False
+    primes: int = 0   # a_1'' has two, wherever they were written (w'_{11} is w_11')
+    tag: str = ""     # a layer's number as a superscript: "^(2)" for a^{(2)}_1 or a^{[2]}_1
 
     @property
     def text(self) -> str:
-        return "_".join((self.base,) + self.subscripts)
+        return "_".join((self.base,) + self.subscripts) + "'" * self.primes + self.tag
+
+    @property
+    def marked(self) -> bool:
+        """True for a name with primes or a superscript: a page's own name, known only by an alias."""
+        return bool(self.primes or self.tag)
 
 
 class Vocabulary:
@@ -65,6 +77,33 @@ class Vocabulary:
         for name, (base, indices) in network.single_places().items():
             self.index_parameters[(base, "".join(indices))] = name
             self.index_parameters[(base, ",".join(indices))] = name
+        self.aliases: dict[str, sympy.Expr] = {}  # a page's own names (the spec's `aliases`), by Written.text
+        if network.spec.aliases:
+            self.aliases = self._read_aliases(network.spec.aliases)
+
+    def _read_aliases(self, aliases) -> dict[str, sympy.Expr]:
+        """Return the spec's aliases as written text -> symbol: each written side must read as one name that
+        means nothing else to the network, and each meaning as a quantity (a SpecError says which not)."""
+        from .parse import parse_claim, written_name  # the parser reads names through a vocabulary
+
+        read: dict[str, sympy.Expr] = {}
+        for alias in aliases:
+            written = written_name(alias.written)
+            if written is None:
+                raise SpecError("error_alias_not_a_name", alias.where, name=alias.written)
+            try:
+                meaning = parse_claim(f"{alias.meaning} = 0", self).quantity
+            except ClaimError:
+                raise SpecError("error_alias_meaning", alias.where, name=alias.written,
+                                meaning=alias.meaning) from None
+            if written.text in read and read[written.text] != meaning:
+                raise SpecError("error_alias_twice", alias.where, name=alias.written)
+            if not written.marked and not written.updated:
+                own = self._lookup(written.base, written.subscripts)
+                if own is not None and own != meaning:
+                    raise SpecError("error_alias_taken", alias.where, name=alias.written, meaning=alias.meaning)
+            read[written.text] = meaning
+        return read
 
     # ------------------------------------------------------------------
     def resolve(self, written: Written) -> sympy.Expr:
@@ -72,6 +111,12 @@ class Vocabulary:
 
         The network's own names come first: in a network with an input named e, `e` is that input.
         """
+        if written.text in self.aliases:
+            symbol = self.aliases[written.text]
+            return self._updated(symbol, written) if written.updated else symbol
+        if written.marked:  # primes or a layer's superscript: known only by an alias
+            raise ClaimError("claim_unknown_name", written.position, Message("hint_alias", name=written.text),
+                             name=written.text)
         subscripts, updated = list(written.subscripts), written.updated
         if subscripts and subscripts[-1].lower() in UPDATED_WORDS:
             subscripts, updated = subscripts[:-1], True
@@ -138,7 +183,9 @@ class Vocabulary:
         raise ClaimError("claim_not_updatable", written.position, Message("hint_updatable"), name=written.text)
 
     def derivative(self, top: Written, bottom: Written) -> sympy.Symbol:
-        """Return the symbol of ∂top/∂bottom: dE/dP, dE/dout_U, dE/dnet_U (= δ_U) or dout_U/dnet_U."""
+        """Return the symbol of ∂top/∂bottom: dE/dP, dE/dout_U, dE/dnet_U (= δ_U), dout_U/dnet_U, or the
+        derivative of a net, output or loss (term) with respect to a net, output, input or parameter
+        through the graph (∂net_o1/∂w5, ∂E_o1/∂out_h1)."""
         numerator, denominator = self.resolve(top), self.resolve(bottom)
         if not (isinstance(numerator, sympy.Symbol) and isinstance(denominator, sympy.Symbol)):
             raise ClaimError("claim_not_a_derivative", top.position, Message("hint_derivative_of"),
@@ -149,6 +196,9 @@ class Vocabulary:
             return QuantitySymbol(of_loss[kind], *subjects)
         if kind is NET and numerator == QuantitySymbol(OUT, *subjects):
             return QuantitySymbol(SLOPE, subjects[0], subjects[0])
+        if _in_graph(numerator, (NET, OUT, LOSS_TERM, LOSS)) and _in_graph(denominator, (NET, OUT, INPUT, PARAM)) \
+                and numerator != denominator:
+            return QuantitySymbol(PARTIAL, numerator, denominator)  # ∂net_o1/∂w5, ∂E_o1/∂out_h1
         raise ClaimError("claim_not_a_derivative", top.position, Message("hint_derivative_kinds"),
                          top=top.text, bottom=bottom.text)
 
