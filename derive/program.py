@@ -75,8 +75,21 @@ def run(program: Iterable[Definition], given: Mapping[sympy.Symbol, sympy.Expr],
     def compute(symbol):
         values[symbol] = evaluate(definitions[symbol], values, what=str(symbol), precision=precision)
 
-    in_order(definitions, values, wanted, lambda symbol: definitions[symbol].free_symbols, compute)
+    in_order(definitions, values, wanted, lambda symbol: free_symbols(definitions[symbol]), compute)
     return values
+
+
+_FREE: dict = {}
+
+
+def free_symbols(expression: sympy.Expr) -> frozenset:
+    """Return expression.free_symbols, kept for each of derive's definitions (SymPy computes it anew each time)."""
+    found = _FREE.get(expression)
+    if found is None:
+        if len(_FREE) > 8192:
+            _FREE.clear()
+        found = _FREE[expression] = frozenset(expression.free_symbols)
+    return found
 
 
 def in_order(definitions: Mapping, values: Mapping, wanted: Iterable[sympy.Symbol] | None,
@@ -133,8 +146,8 @@ class FloatProgram:
     """The program as one compiled float function per definition: to replay it many times with a few
     definitions replaced (the checker's mistakes), each replacement compiled once, in floats.
 
-    A definition is compiled when a run first needs it. Only derive's own trees are compiled (see
-    :func:`compile_program`). Values are floats: a screen before the exact replay of :func:`run`, which
+    The definitions are compiled when a run first needs one. Only derive's own trees are compiled (see
+    :func:`compile_each`). Values are floats: a screen before the exact replay of :func:`run`, which
     decides.
     """
 
@@ -152,7 +165,24 @@ class FloatProgram:
     @staticmethod
     def compile(replaced: Mapping[sympy.Symbol, sympy.Expr]) -> dict[sympy.Symbol, CompiledProgram]:
         """Return replacement definitions compiled, for :meth:`run` and :meth:`replay`."""
-        return {symbol: compile_program([(symbol, expression)], [symbol]) for symbol, expression in replaced.items()}
+        return dict(zip(replaced, compile_each(replaced.items())))
+
+    @staticmethod
+    def compile_all(variants: Iterable[Mapping[sympy.Symbol, sympy.Expr]]) -> list[dict[sympy.Symbol, CompiledProgram] | None]:
+        """Return :meth:`compile` of each of many sets of replacement definitions, compiled in one piece; None
+        for a set that cannot be compiled."""
+        variants = list(variants)
+        try:
+            compiled = iter(compile_each((s, e) for replaced in variants for s, e in replaced.items()))
+            return [{symbol: next(compiled) for symbol in replaced} for replaced in variants]
+        except ValueError:  # one of them: compile each set alone
+            results = []
+            for replaced in variants:
+                try:
+                    results.append(FloatProgram.compile(replaced))
+                except ValueError:
+                    results.append(None)
+            return results
 
     def run(self, given: Mapping[sympy.Symbol, float], replaced: Mapping[sympy.Symbol, CompiledProgram] | None = None,
             wanted: Iterable[sympy.Symbol] | None = None) -> dict[sympy.Symbol, float]:
@@ -206,7 +236,7 @@ class FloatProgram:
 
 
 class _Compiled:
-    """The compiled definitions of a FloatProgram, each compiled when first asked for (and kept in `kept`,
+    """The compiled definitions of a FloatProgram, compiled when one is first asked for (and kept in `kept`,
     shared by every run); `replaced` ones (compiled already) come first."""
 
     def __init__(self, expressions: Mapping, kept: "_Compiled | None" = None,
@@ -218,8 +248,9 @@ class _Compiled:
         if symbol in self.replaced:
             return self.replaced[symbol]
         compiled = self.kept.get(symbol)
-        if compiled is None:
-            compiled = self.kept[symbol] = compile_program([(symbol, self.expressions[symbol])], [symbol])
+        if compiled is None:  # the first one asked for: every definition, compiled in one piece
+            self.kept.update(zip(self.expressions, compile_each(self.expressions.items())))
+            compiled = self.kept[symbol]
         return compiled
 
 
@@ -289,22 +320,49 @@ def compile_program(definitions: Iterable[Definition], wanted: Iterable[sympy.Sy
     return CompiledProgram(tuple(given), outputs, source, namespace["program"])
 
 
+def compile_each(definitions: Iterable[Definition]) -> list[CompiledProgram]:
+    """Return each definition compiled on its own (in their order: a program computing it from what its
+    expression uses), all in one piece of generated code, checked and compiled once: many small definitions cost one
+    compilation. Without common-subexpression elimination (each is one expression, evaluated a few times);
+    ValueError when one cannot be compiled."""
+    definitions = list(definitions)
+    lines, made = [], []
+    for number, (symbol, expression) in enumerate(definitions):
+        used = sorted(expression.free_symbols, key=sympy.default_sort_key)
+        if symbol in used:
+            raise ValueError(f"the definition of {symbol} uses itself")
+        names = {s: f"v{index}" for index, s in enumerate(used)}
+        names[symbol] = f"v{len(used)}"
+        lines.append(f"def f{number}({', '.join(names[s] for s in used)}):")
+        lines.append(f"    return ({_Printer(names).doprint(expression)},)")
+        made.append((symbol, tuple(used)))
+    source = "\n".join(lines) + "\n"
+    _check_source(source, functions=len(definitions))
+    namespace = {"math": math, "__builtins__": {name: getattr(builtins, name) for name in _BUILTINS}}
+    # As in compile_program: only derive's own trees, every symbol a v<number>, proved by _check_source.
+    exec(compile(source, "<derive definitions>", "exec"), namespace)  # noqa: S102
+    return [CompiledProgram(used, (symbol,), lines[2 * number] + "\n" + lines[2 * number + 1] + "\n",
+                            namespace[f"f{number}"]) for number, (symbol, used) in enumerate(made)]
+
+
 _BUILTINS = ("abs", "max", "min", "float")
 _KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "True", "False", "program", "math", *_BUILTINS}
 _VARIABLE = re.compile(r"v\d+\Z")
 
 
-def _check_source(source: str) -> None:
+def _check_source(source: str, functions: int = 0) -> None:
     """Raise ValueError unless `source` is made of our variables (v0, v1, ...), numbers, operators, a few
-    keywords and builtins, and math's functions: so no name or text from anywhere else can be compiled."""
+    keywords and builtins, math's functions, and (with `functions`) the function names f0 … f<functions - 1>:
+    so no name or text from anywhere else can be compiled."""
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    own = {f"f{number}" for number in range(functions)}
     for index, token in enumerate(tokens):
         if token.type in (tokenize.STRING, tokenize.COMMENT) or token.type == getattr(tokenize, "FSTRING_START", -1):
             raise ValueError(f"generated code holds text at line {token.start[0]}")
         if token.type != tokenize.NAME:
             continue
         after_math = index >= 2 and tokens[index - 1].string == "." and tokens[index - 2].string == "math"
-        if not (_VARIABLE.match(token.string) or token.string in _KEYWORDS
+        if not (_VARIABLE.match(token.string) or token.string in _KEYWORDS or token.string in own
                 or (after_math and not token.string.startswith("_") and hasattr(math, token.string))):
             raise ValueError(f"generated code holds the name {token.string[:40]!r}")
 

@@ -117,6 +117,10 @@ AFTER_LOSS_TERM = _updated_kind(LOSS_TERM, "after_loss_term", None, "E_<0>_new")
 AFTER_LOSS = _updated_kind(LOSS, "after_loss", "after", "E_new")
 
 
+MAX_INTERNED = 200_000  # quantities kept for reuse (then forgotten; equal ones stay equal)
+_INTERNED: dict[tuple, "QuantitySymbol"] = {}
+
+
 class QuantitySymbol(sympy.Symbol):
     """A quantity of a network as a SymPy symbol (real), carrying its kind and subjects.
 
@@ -137,9 +141,15 @@ class QuantitySymbol(sympy.Symbol):
             raise ValueError(f"{kind.name} is about {len(kind.roles)} subject(s), got {len(subjects)}")
         if any(isinstance(subject, QuantitySymbol) != (role == "quantity") for role, subject in zip(kind.roles, subjects)):
             raise ValueError(f"{kind.name}: a 'quantity' subject is a QuantitySymbol, any other a name")
-        names = (f"({subject.name})" if isinstance(subject, QuantitySymbol) else subject for subject in subjects)
-        obj = sympy.Symbol.__xnew__(cls, ":".join((kind.name, *names)), real=True)
-        obj.kind, obj.subjects = kind, tuple(subjects)
+        key = (kind.name, *subjects)
+        obj = _INTERNED.get(key)
+        if obj is None:  # one object per quantity: dictionaries keyed by quantities find it by identity
+            names = (f"({subject.name})" if isinstance(subject, QuantitySymbol) else subject for subject in subjects)
+            obj = sympy.Symbol.__xnew__(cls, ":".join((kind.name, *names)), real=True)
+            obj.kind, obj.subjects = kind, tuple(subjects)
+            if len(_INTERNED) >= MAX_INTERNED:
+                _INTERNED.clear()
+            obj = _INTERNED.setdefault(key, obj)
         return obj
 
     def __getnewargs_ex__(self):

@@ -173,7 +173,7 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
     """Return what derive.program.run returns (SymPy values of `precision` digits), each definition walked
     at WORKING_DIGITS (evalf, through derive.numbers.evaluate, where the walk is not sure or cannot go)."""
     from .numbers import MAX_VALUE, MIN_VALUE, evaluate  # here: numbers.py needs nothing of this module
-    from .program import in_order
+    from .program import free_symbols, in_order
     definitions = dict(program)
     definitions.update(replaced or {})
     exact = dict(given)
@@ -204,7 +204,7 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
         else:
             fast[symbol], exact[symbol] = value, sympy.Float(value, precision)
 
-    in_order(definitions, exact, wanted, lambda symbol: definitions[symbol].free_symbols, compute)
+    in_order(definitions, exact, wanted, lambda symbol: free_symbols(definitions[symbol]), compute)
     return exact
 
 

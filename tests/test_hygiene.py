@@ -46,7 +46,7 @@ def test_no_eval_of_text():
 
 
 # Names a compiled program may contain: its own variables, Python keywords and builtins, and math's functions.
-_ALLOWED = re.compile(r"v\d+|def|return|if|else|and|or|not|program|math|max|min|abs|float|True|False|"
+_ALLOWED = re.compile(r"v\d+|f\d+|def|return|if|else|and|or|not|program|math|max|min|abs|float|True|False|"
                       r"exp|log|sqrt|tanh|sinh|cosh|sin|cos|atan|erf|copysign|pi|e|inf")
 
 HOSTILE_NAMES = """
@@ -70,14 +70,17 @@ def test_compiled_code_holds_no_name_a_user_typed(tmp_path):
     import tokenize
     spec = tmp_path / "hostile.yaml"
     spec.write_text(HOSTILE_NAMES.replace("open", "0.7").replace("breakpoint", "0.6"))
+    from derive import program
     from derive.spec import load
     for source in (load(spec), derive.example("softmax"), derive.example("classic")):
         derivation = derive.derive(source)
-        compiled = derivation.program.compile()
-        names = {token.string for token in tokenize.generate_tokens(io.StringIO(compiled.source).readline)
-                 if token.type == tokenize.NAME}
-        assert names and all(_ALLOWED.fullmatch(name) for name in names), names - {
-            n for n in names if _ALLOWED.fullmatch(n)}
+        sources = [derivation.program.compile().source]
+        sources += [each.source for each in program.compile_each(derivation.program)]  # the float screen's
+        for source in sources:
+            names = {token.string for token in tokenize.generate_tokens(io.StringIO(source).readline)
+                     if token.type == tokenize.NAME}
+            assert names and all(_ALLOWED.fullmatch(name) for name in names), names - {
+                n for n in names if _ALLOWED.fullmatch(n)}
 
 
 def test_no_formula_is_written_by_hand_in_the_templates():
@@ -133,14 +136,17 @@ def test_the_checker_compiles_no_claim(monkeypatch):
     from derive import program
     from derive.check import Judge
     compiled = []
-    real = program.compile_program
+    real_program, real_each = program.compile_program, program.compile_each
 
-    def recording(definitions, wanted=None):
-        definitions = list(definitions)
-        compiled.extend(expression for _, expression in definitions)
-        return real(definitions, wanted)
+    def recording(real):
+        def record(definitions, *arguments):
+            definitions = list(definitions)
+            compiled.extend(expression for _, expression in definitions)
+            return real(definitions, *arguments)
+        return record
 
-    monkeypatch.setattr(program, "compile_program", recording)
+    monkeypatch.setattr(program, "compile_program", recording(real_program))
+    monkeypatch.setattr(program, "compile_each", recording(real_each))
     judge = Judge(derive.derive(derive.example("classic")))
     for claim in ("w5_new = 0.3141592653", "delta_o1 = (out_o1 - t_o1)*0.2718281828", "E_new = 0.291027924"):
         judge.judge(claim)

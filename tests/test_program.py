@@ -134,6 +134,21 @@ def test_only_our_variables_and_maths_reach_the_compiler():
             _check_source(hostile)
 
 
+def test_definitions_compiled_each_on_its_own_give_the_reference_figures(reference):
+    from derive.program import compile_each
+    derivation = derive.derive(derive.example("classic"))
+    definitions = list(derivation.program)
+    values = {symbol: float(value) for symbol, value in derivation.network.given_values().items()}
+    for (symbol, _), compiled in zip(definitions, compile_each(definitions)):  # in program order
+        values.update(compiled(values))
+    for unit, figures in reference["forward"].items():
+        assert values[QuantitySymbol("out", unit)] == pytest.approx(figures["out"], rel=1e-13)
+    for name, gradient in reference["gradient"].items():
+        assert values[QuantitySymbol("gradient", name)] == pytest.approx(gradient, rel=1e-12)
+    with pytest.raises(ValueError):
+        compile_each([(definitions[0][0], definitions[0][0] + 1)])  # a definition that uses itself
+
+
 def test_the_float_program_replays_the_classic_and_its_replacements(reference):
     from derive.program import FloatProgram
     derivation = derive.derive(derive.example("classic"))

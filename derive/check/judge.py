@@ -223,6 +223,7 @@ class Judge:
         self._claims: dict = {}
         self._dependencies: dict = {}
         self._verdicts: dict = {}
+        self._kept: dict = {}  # first differences and mistakes found, per formula (see _differs_at, _diagnose)
         self._mpf_points: dict = {}
         self._float_program: FloatProgram | None = None
         self._float_base: dict | None = None
@@ -300,12 +301,10 @@ class Judge:
         return _finite(self._variant_floats[index], symbol)
 
     def _float_replacements(self, index: int) -> dict | None:
-        """Return variant `index`'s definitions compiled to floats (once), None where floats cannot compute them."""
-        if index not in self._float_replaced:
-            try:
-                self._float_replaced[index] = FloatProgram.compile(self.variants()[index].replaced)
-            except ValueError:  # a definition floats cannot compute
-                self._float_replaced[index] = None
+        """Return variant `index`'s definitions compiled to floats (all variants' at once), None where floats
+        cannot compute them."""
+        if not self._float_replaced:  # every variant's, compiled in one piece (None: floats cannot compute one)
+            self._float_replaced = dict(enumerate(FloatProgram.compile_all(v.replaced for v in self.variants())))
         return self._float_replaced[index]
 
     def _float_replay(self, replaced: dict) -> dict | None:
@@ -630,7 +629,21 @@ class Judge:
         """Return the number (2, 3, …: the sample is 1) of the first point where `expression` is not `symbol`.
 
         The tree is walked at high precision (derive.treeval) where that is sure to decide as evalf would;
-        evalf decides the rest."""
+        evalf decides the rest. Kept per formula: a class writes one formula in many spellings."""
+        key = ("differs", expression, symbol, id(points))
+        kept = self._kept.get(key)
+        if kept is None or kept[0] is not points:
+            kept = (points, self._first_difference(expression, symbol, points))
+            self._keep(key, kept)
+        return kept[1]
+
+    def _keep(self, key, value) -> None:
+        with self._lock:
+            if len(self._kept) > MAX_KEPT:
+                self._kept.clear()
+            self._kept[key] = value
+
+    def _first_difference(self, expression: sympy.Expr, symbol: sympy.Symbol, points) -> int | None:
         walk = self._walker(expression)
         fast = self._fast_points(points) if walk is not None else None
         for number, values in enumerate(points, start=2):
@@ -859,11 +872,22 @@ class Judge:
     # mistakes and carried errors ---------------------------------------------------------
     def _diagnose(self, part: Part, expression: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
                   tolerance) -> Diagnosis | None:
-        """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity."""
+        """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity.
+        Kept per formula, and per number and precision."""
         try:
             claimed = evaluate(expression, self.values)
         except EvaluationError:
             return None
+        key = ("diagnosis", symbol, part.is_number, claimed if part.is_number else expression,
+               tolerance if part.is_number else None)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = (self._find_mistake(part, expression, symbol, truth, tolerance, claimed),)
+            self._keep(key, kept)
+        return kept[0]
+
+    def _find_mistake(self, part: Part, expression: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
+                      tolerance, claimed: sympy.Expr) -> Diagnosis | None:
         found = []
         claimed_float = float(claimed)
         for index, variant in enumerate(self.variants()):
