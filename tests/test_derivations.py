@@ -291,10 +291,27 @@ def test_an_annotated_markdown_page_keeps_every_line_and_marks_each_equation(tmp
     assert result.exit_code == 1, result.output
     marked = (tmp_path / "work.marked.md").read_text(encoding="utf-8")
     assert originals_kept(page, marked)
-    marks = [line for line in marked.split("\n") if line.startswith("> ")]
+    marks = [line for line in marked.split("\n") if line.lstrip().startswith("> ")]
     assert [mark.split()[1] for mark in marks] == ["✓", "✗", "→", "=", "→", "**Summary:"]
-    assert "> ✗ line 4: incorrect — The first wrong link is number 1 (value), “0.76”: it should be 0.7514" in marks
+    # a mark under a list item is indented to the item's text, so that it stays inside the item
+    assert "  > ✗ line 4: incorrect — The first wrong link is number 1 (value), “0.76”: it should be 0.7514" in marks
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["summary"]["consistent"] == 2
+    # The README shows this marked page as it is written.
+    shown = (ROOT / "README.md").read_text(encoding="utf-8").split("````markdown\n")[2].split("````")[0]
+    assert shown == marked
+
+
+def test_a_mark_never_swallows_the_students_next_line():
+    """In Markdown a line after a quote joins it (a lazy continuation): a blank line follows each mark."""
+    from derive.check.report import mark_derivations
+    from derive.render.annotate import annotate
+    page = "1. net_h1 = 0.3775\n2. out_h1 = 0.5933\nout_h2 = 0.5969\nE = 0.2984\n"
+    report = mark_derivations(derive.derive(derive.example("classic")), {None: page}, kind="md")
+    lines = annotate(page, "md", report).split("\n")
+    assert lines[:4] == ["1. net_h1 = 0.3775", "   > ✓ line 1: correct", "", "2. out_h1 = 0.5933"]
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">") and index + 1 < len(lines) and lines[index + 1].strip():
+            assert lines[index + 1].lstrip().startswith(">"), lines  # only another mark follows directly
 
 
 def test_an_annotated_latex_page_compiles_with_its_marks(tmp_path):

@@ -10,6 +10,8 @@ every LaTeX has (the marks as math symbols, the words escaped), so the file comp
 """
 from __future__ import annotations
 
+import re
+
 from ..check.lines import read_lines
 from ..catalogue import Messages
 from . import one_line, tex_text, template_directory
@@ -37,14 +39,38 @@ def annotate(text: str, kind: str, report, lang: str = "en", digits: int = 4, te
     written = []
     for number, source in enumerate(lines, start=1):
         written.append(source)
-        written.extend(after.get(number, ()))
+        marks = after.get(number, ())
+        if kind == "md" and marks:
+            # Inside a list item the mark is indented to the item's text, so it stays in the item; a blank
+            # line after it keeps the student's next line out of the quote.
+            indent = " " * _content_column(source)
+            written.extend(indent + mark for mark in marks)
+            if number < len(lines) and lines[number].strip():
+                written.append("")
+        else:
+            written.extend(marks)
     if written and written[-1] == "":
         written.pop()
     summary = _summary(report, messages, kind)
     end = next((i for i in range(len(written) - 1, -1, -1) if written[i].strip().startswith("\\end{document}")),
                None) if kind == "tex" else None
+    if kind == "md" and written and written[-1].strip():
+        written.append("")  # the score is a quote of its own, not a line of the last mark's
     written.insert(end if end is not None else len(written), summary)
     return newline.join(written) + newline
+
+
+_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+)")
+
+
+def _content_column(line: str) -> int:
+    """Return where a Markdown line's text starts inside a list item (`- a` 2, `10. a` 4; more than four
+    spaces after the marker count as one, as CommonMark reads them), an indented line's indentation, else 0."""
+    item = _LIST_ITEM.match(line)
+    if item:
+        spaces = len(item.group(3))
+        return len(item.group(1)) + len(item.group(2)) + (spaces if spaces <= 4 else 1)
+    return len(line) - len(line.lstrip(" "))
 
 
 def _summary(report, _: Messages, kind: str) -> str:
