@@ -9,6 +9,8 @@ other networks: the float model of tests/reference_model.py, by central finite d
 """
 import math
 
+import yaml
+
 import pytest
 import sympy
 
@@ -384,3 +386,37 @@ def test_two_mistakes_made_together_are_both_named(judges, reference):
     from derive.render.report import render_report
     text = render_report(Report(judges["classic"].derivation, (judges["classic"].judge(f"w5_new = {w5}"),), False), "text")
     assert "Two mistakes together:" in text and "learning rate" in text and "sign" in text
+
+
+@pytest.mark.parametrize("network, claim, named", [
+    # a formula with two mistakes in two definitions: f′ left out and the sign of ∂E/∂out flipped
+    ("classic", "delta_o1 = target_o1 - out_o1", ("derivative_left_out", "sign_flipped")),
+    ("tanh-sigmoid", "delta_o1 = t_o1 - out_o1", ("derivative_left_out", "sign_flipped")),
+    # two mistakes in one definition, composed: (t − o) and the ½ of the loss dropped, 2(t − o)
+    ("classic", "dE/dout_o1 = 2*(target_o1 - out_o1)", ("sign_flipped", "half_dropped")),
+    ("tanh-sigmoid", "dE/dout_o1 = 2*(t_o1 - out_o1)", ("sign_flipped", "half_dropped")),
+])
+def test_two_mistakes_in_a_formula_are_both_named(judges, network, claim, named):
+    diagnosis = judges[network].judge(claim).diagnosis
+    assert diagnosis is not None and diagnosis.also is not None, claim
+    assert (diagnosis.mistake, diagnosis.also.mistake) == named
+
+
+def test_two_mistakes_in_one_definition_compose_for_numbers_too(judges):
+    # δ_o1 = 2(t − o)·o(1 − o) from the float model's out_o1: both the sign and the doubled loss
+    model = Model(NETWORKS["tanh-sigmoid"])
+    out = model.forward()[1]["o1"][1]
+    target = float(yaml.safe_load(NETWORKS["tanh-sigmoid"])["sample"]["targets"][0])
+    value = 2 * (target - out) * out * (1 - out)
+    diagnosis = judges["tanh-sigmoid"].judge(f"delta_o1 = {value:.8g}").diagnosis
+    assert (diagnosis.mistake, diagnosis.also.mistake) == ("sign_flipped", "half_dropped")
+
+
+@pytest.mark.parametrize("network", ["classic", "tanh-sigmoid"])
+def test_one_unit_off_in_the_last_digit_is_named(judges, network):
+    _, units = Model(NETWORKS[network]).forward()
+    value = units["o1"][1]
+    rounded = round(value, 6)
+    written = f"{rounded + (1e-6 if value - rounded < 0 else -1e-6):.6f}"  # one unit away, on the far side
+    link = judges[network].judge(f"out_o1 = {written}").first_wrong
+    assert link.diagnosis.mistake == "last_digit" and dict(link.diagnosis.details)["rounded"] == f"{rounded:.6f}"

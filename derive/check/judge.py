@@ -26,7 +26,7 @@ from ..quantities import NET, PARTIAL, QuantitySymbol
 from ..program import FloatProgram
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
-from .mistakes import Variant, variants
+from .mistakes import Variant, composed, variants
 from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
 from .vocabulary import Vocabulary
 
@@ -168,6 +168,13 @@ class _Judgement:
     message: Message | None = None
     value: sympy.Expr | None = None  # a number part's value
     held: tuple = ()  # givens the student wrote as numbers (see Judge._held_givens)
+
+
+def _fixed(value: sympy.Rational, decimals: int) -> str:
+    """Return a number that has at most `decimals` decimals written with exactly that many (0.570820)."""
+    units = int(abs(value) * sympy.Integer(10) ** decimals)
+    whole, fraction = divmod(units, 10 ** decimals)
+    return ("-" if value < 0 else "") + str(whole) + ("." + str(fraction).rjust(decimals, "0") if decimals else "")
 
 
 def _close(a: sympy.Expr, b: sympy.Expr) -> bool:
@@ -552,11 +559,12 @@ class Judge:
             scale = sympy.Integer(10) ** decimals
             truncated = sympy.Integer(int(abs(target) * scale)) / scale * (1 if target >= 0 else -1)
             rounded = round_to(target, decimals)
+            written = (("rounded", _fixed(rounded, decimals)),)  # with as many decimals as the number written
             if truncated != rounded and value == truncated:
-                return Diagnosis("truncated", (("rounded", format_number(rounded, 40)),), target)
+                return Diagnosis("truncated", written, target)
             if value != rounded and abs(value - rounded) * scale == 1 and significant_digits(literal) >= 3:
                 # One unit off in the last place: what rounding earlier values before using them leaves.
-                return Diagnosis("last_digit", (("rounded", format_number(rounded, 40)),), target)
+                return Diagnosis("last_digit", written, target)
         if after_right_side:
             return Diagnosis("arithmetic_slip", (("value", format_number(target, 9)),), target)
         return None
@@ -912,32 +920,63 @@ class Judge:
                 found.append((self._distance(symbol, variant), index, Diagnosis(variant.mistake, variant.details, value)))
         if found:
             return min(found, key=lambda entry: entry[:2])[2]
-        return self._pair(symbol, claimed, truth, tolerance) if part.is_number else None
+        return self._pair(symbol, claimed, truth, tolerance, None if part.is_number else expression)
 
-    def _pair(self, symbol: sympy.Symbol, claimed: sympy.Expr, truth: sympy.Expr, tolerance) -> Diagnosis | None:
-        """Return two mistakes made together that reproduce a wrong number (tried only when no single one
+    def _pair(self, symbol: sympy.Symbol, claimed: sympy.Expr, truth: sympy.Expr, tolerance,
+              formula: sympy.Expr | None = None) -> Diagnosis | None:
+        """Return two mistakes made together that reproduce a wrong part (tried only when no single one
         does): of the variants that move the quantity, the first pair in their order whose float replay
-        lands on the claim and whose exact replay confirms it; None when none does."""
-        truth_float, claimed_float, slack = float(truth), float(claimed), float(tolerance)
+        lands on the claim (a number, or a `formula`'s value at the sample) and whose exact replay confirms
+        it (for a formula, at CONFIRM_POINTS random points too); None when none does. Two mistakes in one
+        definition are composed, the second made on what the first made (see mistakes.composed)."""
+        truth_float, claimed_float = float(truth), float(claimed)
+        slack = float(tolerance) if formula is None else 1e-9 * abs(claimed_float)
         variants = self.variants()
         moving = [index for index, variant in enumerate(variants) if self._moves(variant, symbol)
                   and (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
-        for a, b in itertools.combinations(moving[:MAX_PAIRED], 2):
+        pairs = [(a, b) for a, b in itertools.combinations(moving[:MAX_PAIRED], 2)
+                 if variants[a].mistake != variants[b].mistake]
+        # Mistakes in two definitions first, then two in one definition (composed): the simpler account.
+        pairs.sort(key=lambda pair: not set(variants[pair[0]].replaced).isdisjoint(variants[pair[1]].replaced))
+        for a, b in pairs:
             first, second = variants[a], variants[b]
-            if first.mistake == second.mistake or set(first.replaced) & set(second.replaced):
-                continue
             screened = self._pair_float(a, b, symbol)
             if screened is None or abs(screened - claimed_float) > slack + 1e-9 * abs(claimed_float) + 1e-12:
                 continue
+            replaced = self._pair_replaced(a, b)
             try:
-                value = treeval.run(self.program, self.given, {**first.replaced, **second.replaced},
-                                    [symbol], PRECISION)[symbol]
+                value = treeval.run(self.program, self.given, replaced, [symbol], PRECISION)[symbol]
             except (EvaluationError, ValueError):
                 continue
-            if abs(value - truth) > tolerance and abs(value - claimed) <= tolerance:
+            if formula is None:
+                found = abs(value - truth) > tolerance and abs(value - claimed) <= tolerance
+            else:
+                found = not _close(value, truth) and _close(value, claimed) and all(
+                    self._pair_agrees_at(formula, replaced, symbol, point) for point in range(CONFIRM_POINTS))
+            if found:
                 return Diagnosis(first.mistake, first.details, value,
                                  also=Diagnosis(second.mistake, second.details, value))
         return None
+
+    def _pair_replaced(self, a: int, b: int) -> dict | None:
+        """Return the definitions variants a and b replace when both are made (kept; None: they cannot be)."""
+        key = ("pair", a, b)
+        kept = self._kept.get(key)
+        if kept is None:
+            variants = self.variants()
+            with paused():
+                kept = (composed(self.derivation, variants[a], variants[b]),)
+            self._keep(key, kept)
+        return kept[0]
+
+    def _pair_agrees_at(self, formula: sympy.Expr, replaced: dict, symbol: sympy.Symbol, point: int) -> bool:
+        values = self.points()[point]
+        try:
+            expected = treeval.run(self.program, {s: values[s] for s in self.given}, replaced, [symbol],
+                                   POINT_PRECISION)[symbol]
+            return _close(evaluate(formula, values, precision=POINT_PRECISION), expected)
+        except (EvaluationError, ValueError):
+            return False
 
     def _pair_float(self, a: int, b: int, symbol: sympy.Symbol) -> float | None:
         """Return `symbol` with variants a and b made together, in floats (every quantity replayed once a pair)."""
@@ -946,8 +985,16 @@ class Judge:
             with paused(), self._lock:
                 if key not in self._pair_floats:
                     first, second = self._float_replacements(a), self._float_replacements(b)
-                    self._pair_floats[key] = (None if first is None or second is None
-                                              else self._float_replay({**first, **second}))
+                    variants = self.variants()
+                    if set(variants[a].replaced).isdisjoint(variants[b].replaced):
+                        merged = None if first is None or second is None else {**first, **second}
+                    else:  # one definition changed by both: the composition, compiled for this pair
+                        replaced = self._pair_replaced(a, b)
+                        try:
+                            merged = None if replaced is None else FloatProgram.compile(replaced)
+                        except ValueError:
+                            merged = None
+                    self._pair_floats[key] = None if merged is None else self._float_replay(merged)
         return _finite(self._pair_floats[key], symbol)
 
     def _distance(self, symbol: sympy.Symbol, variant: Variant) -> int:

@@ -10,6 +10,7 @@ adding one function to MISTAKES, and its explanation to the message catalogue
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -17,6 +18,7 @@ import sympy
 
 from .. import calculus
 from ..derivation import Derivation
+from ..program import Program
 from ..functions import ACTIVATIONS, LOSSES, O, T, X, activation, loss
 from ..quantities import QuantitySymbol
 
@@ -28,6 +30,7 @@ class Variant:
     mistake: str
     replaced: dict = field(hash=False)
     details: tuple[tuple[str, str], ...] = ()
+    made_by: Callable | None = field(default=None, compare=False, repr=False)  # the function of MISTAKES
 
 
 def _definitions(derivation: Derivation) -> dict:
@@ -287,4 +290,21 @@ MISTAKES: tuple[Callable[[Derivation], Iterator[Variant]], ...] = (
 
 def variants(derivation: Derivation) -> list[Variant]:
     """Return every variant of every mistake for this derivation, in the order they are tried."""
-    return [variant for mistake in MISTAKES for variant in mistake(derivation) if variant.replaced]
+    return [dataclasses.replace(variant, made_by=mistake) for mistake in MISTAKES for variant in mistake(derivation)
+            if variant.replaced]
+
+
+def composed(derivation: Derivation, first: Variant, second: Variant) -> dict | None:
+    """Return the definitions replaced when both mistakes are made: `second` made on the derivation that
+    `first` has already changed (so two mistakes in one definition compose: (t − o) with the ½ dropped);
+    None when `second` cannot be made there."""
+    if set(first.replaced).isdisjoint(second.replaced):
+        return {**first.replaced, **second.replaced}
+    if second.made_by is None:
+        return None
+    program = Program(tuple((symbol, first.replaced.get(symbol, expression)) for symbol, expression in derivation.program))
+    changed = dataclasses.replace(derivation, program=program)
+    for variant in second.made_by(changed):
+        if variant.mistake == second.mistake and variant.details == second.details and variant.replaced:
+            return {**first.replaced, **variant.replaced}
+    return None
