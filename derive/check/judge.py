@@ -26,7 +26,7 @@ from ..quantities import NET, PARTIAL, QuantitySymbol
 from ..program import FloatProgram
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
-from .mistakes import Variant, composed, variants
+from .mistakes import Variant, changed, composed, variants
 from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
 from .vocabulary import Vocabulary
 
@@ -34,6 +34,7 @@ POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
+MAX_COMPOSED = 8          # of the pairs of mistakes in one definition, the first this many are tried
 MAX_EXTENDED = 256       # derivatives along the graph (∂net_o1/∂w5) added to one judge's program
 MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge (then forgotten, and made again)
 # Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
@@ -936,8 +937,10 @@ class Judge:
                   and (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
         pairs = [(a, b) for a, b in itertools.combinations(moving[:MAX_PAIRED], 2)
                  if variants[a].mistake != variants[b].mistake]
-        # Mistakes in two definitions first, then two in one definition (composed): the simpler account.
-        pairs.sort(key=lambda pair: not set(variants[pair[0]].replaced).isdisjoint(variants[pair[1]].replaced))
+        # Mistakes in two definitions first, then the first MAX_COMPOSED pairs in one definition (composed:
+        # each is a mistake made again on a changed program, the costliest to try).
+        apart = {pair for pair in pairs if set(variants[pair[0]].replaced).isdisjoint(variants[pair[1]].replaced)}
+        pairs = [pair for pair in pairs if pair in apart] + [pair for pair in pairs if pair not in apart][:MAX_COMPOSED]
         for a, b in pairs:
             first, second = variants[a], variants[b]
             screened = self._pair_float(a, b, symbol)
@@ -964,8 +967,17 @@ class Judge:
         kept = self._kept.get(key)
         if kept is None:
             variants = self.variants()
+
+            def made(function):  # the mistake's variants on top of variant a, made once for every b
+                made_key = ("made", a, function)
+                found = self._kept.get(made_key)
+                if found is None:
+                    found = list(function(changed(self.derivation, variants[a])))
+                    self._keep(made_key, found)
+                return found
+
             with paused():
-                kept = (composed(self.derivation, variants[a], variants[b]),)
+                kept = (composed(self.derivation, variants[a], variants[b], made),)
             self._keep(key, kept)
         return kept[0]
 

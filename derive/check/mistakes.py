@@ -294,17 +294,23 @@ def variants(derivation: Derivation) -> list[Variant]:
             if variant.replaced]
 
 
-def composed(derivation: Derivation, first: Variant, second: Variant) -> dict | None:
+def changed(derivation: Derivation, variant: Variant) -> Derivation:
+    """Return the derivation with `variant`'s definitions in its program (its values and steps as they were)."""
+    program = Program(tuple((symbol, variant.replaced.get(symbol, expression)) for symbol, expression in derivation.program))
+    return dataclasses.replace(derivation, program=program)
+
+
+def composed(derivation: Derivation, first: Variant, second: Variant, made=None) -> dict | None:
     """Return the definitions replaced when both mistakes are made: `second` made on the derivation that
     `first` has already changed (so two mistakes in one definition compose: (t − o) with the ½ dropped);
-    None when `second` cannot be made there."""
+    None when `second` cannot be made there. `made(function)`, when given, returns that mistake function's
+    variants of the changed derivation (kept by the caller for the other pairs with `first`)."""
     if set(first.replaced).isdisjoint(second.replaced):
         return {**first.replaced, **second.replaced}
     if second.made_by is None:
         return None
-    program = Program(tuple((symbol, first.replaced.get(symbol, expression)) for symbol, expression in derivation.program))
-    changed = dataclasses.replace(derivation, program=program)
-    for variant in second.made_by(changed):
+    made = made or (lambda function: list(function(changed(derivation, first))))
+    for variant in made(second.made_by):
         if variant.mistake == second.mistake and variant.details == second.details and variant.replaced:
             return {**first.replaced, **variant.replaced}
     return None
