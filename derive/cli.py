@@ -220,7 +220,10 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
     README for the claim language. With --derivation (or --derivations, a
     class), every equation of a student's document is marked, each link of
-    its chain (formula, numbers put in, arithmetic) too. Exit code 0 when every claim is correct, 1
+    its chain (formula, numbers put in, arithmetic) too. SPEC may be the
+    directory of a `derive handout --variants` run: with --derivations each
+    student is marked against the variant their file's name ends with
+    (alice-07.md). Exit code 0 when every claim is correct, 1
     when any is not, 2 for an unreadable SPEC or claims file or an unwritable
     report, 3 for a failure of derive itself.
     """
@@ -242,15 +245,23 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
     if format_ is None:
         format_ = REPORT_EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
     try:
-        derivation = derive_network(load(resolve_spec(spec)))
+        handout = Path(spec).is_dir() if spec is not None else False
+        if handout and derivations_dir is None:
+            raise InputError("error_variants_need_class", directory=spec)
+        derivation = None if handout else derive_network(load(resolve_spec(spec)))
         if documents:
-            from .check.report import document_kind, read_document
+            from .check.report import document_kind, mark_variants, read_document
             paths = {None: derivation_file} if derivation_file is not None else _class_files(derivations_dir)
             texts = {student: read_document(path) for student, path in paths.items()}
             kinds = {student: document_kind(texts[student], path) for student, path in paths.items()}
             with progress_bar(len(texts), "marking") as advance:
-                report = mark_derivations(derivation, texts, rel_tol=rel_tol, kinds=kinds, policy=policy, jobs=jobs,
-                                          progress=advance)
+                if handout:  # a `derive handout --variants` directory: each student's variant by their id
+                    variants, assigned = _class_variants(Path(spec), paths)
+                    report = mark_variants(variants, texts, assigned, rel_tol=rel_tol, kinds=kinds, policy=policy,
+                                           jobs=jobs, progress=advance)
+                else:
+                    report = mark_derivations(derivation, texts, rel_tol=rel_tol, kinds=kinds, policy=policy,
+                                              jobs=jobs, progress=advance)
         else:
             grouped = load_claims(claims_file) if claims_file is not None else {}
             if claims:
@@ -375,6 +386,25 @@ def _class_files(directory: Path) -> dict[str, Path]:
     if not files:
         raise InputError("error_no_derivations", directory=str(directory))
     return files
+
+
+def _class_variants(directory: Path, paths: dict[str, Path]) -> tuple[dict, dict[str, str]]:
+    """Return ({variant id: derivation}, {student: variant id}) for a class marked against the variants a
+    handout wrote into `directory` (network-07.yaml, …): a student's id ends with the variant's number
+    (`07`, `alice-07`); only the variants a student worked are derived."""
+    from .handout import variant_files, variant_of
+    files = variant_files(directory)
+    if not files:
+        raise InputError("error_no_variants", directory=str(directory))
+    assigned = {}
+    for student, path in paths.items():
+        variant = variant_of(student, files)
+        if variant is None:
+            raise InputError("error_student_without_variant", file=path.name,
+                             example=f"{student}-{next(iter(files))}{path.suffix}")
+        assigned[student] = variant
+    variants = {variant: derive_network(load(files[variant])) for variant in sorted(set(assigned.values()))}
+    return variants, assigned
 
 
 @contextmanager

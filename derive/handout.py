@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Mapping
 
 import sympy
 import yaml
@@ -184,7 +186,28 @@ def spec_yaml(spec: Spec) -> str:
                 "sample": {"inputs": [_number(v) for v in spec.sample_inputs],
                            "targets": [_number(t) for t in spec.targets]},
                 "learning_rate": _number(spec.learning_rate), "update_biases": spec.update_biases}
+    if spec.aliases:
+        document["aliases"] = {alias.written: alias.meaning for alias in spec.aliases}
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+
+
+VARIANT_FILE = re.compile(r"network-(\d{1,9})\.yaml\Z")
+_STUDENT_VARIANT = re.compile(r"(?:\A|[-_.])(\d{1,9})\Z")
+
+
+def variant_files(directory: Path) -> dict[str, Path]:
+    """Return {variant id ("07"): its network file} of a directory `derive handout --variants` wrote."""
+    return {match.group(1): path for path in sorted(directory.iterdir())
+            if path.is_file() and (match := VARIANT_FILE.match(path.name))}
+
+
+def variant_of(student: str, variants: Mapping[str, object]) -> str | None:
+    """Return the variant a student's id names (`07`, `alice-07`, `alice_7`: the number at its end, after
+    - _ or .), or None when it names none of `variants`."""
+    match = _STUDENT_VARIANT.search(student)
+    if match is None:
+        return None
+    return next((variant for variant in variants if int(variant) == int(match.group(1))), None)
 
 
 def answer_rows(variants_: list[tuple[str, Derivation]], asked: list[Question]) -> list[dict]:

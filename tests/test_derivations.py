@@ -5,6 +5,7 @@ Truth comes from outside the code under test: the classic example's figures from
 in floats, gradients by central finite differences). The students' chains are written here by hand, their
 arithmetic done in plain floats on the numbers as they write them (rounded to 4 significant digits).
 """
+import csv
 import json
 
 import pytest
@@ -470,3 +471,64 @@ def test_the_class_summary_counts_wrong_quantities_and_mistakes_and_draws_them(t
     assert "Mistakes: f′ left out of δ (2), arithmetic slip (1)" in text
     refused = runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "a.txt"), "--chart", "x.svg"])
     assert refused.exit_code == 2
+
+
+# --- a class that worked a handout's variants ------------------------------------------------------------
+
+def _variant_page(path):
+    """A student's page for one variant, its figures from the plain-Python model of that variant's file."""
+    from reference_model import Model
+    model = Model(path.read_text(encoding="utf-8"))
+    _, units = model.forward()
+    return [f"net_h1 = {units['h1'][0]:.4f}", f"out_o1 = {units['o1'][1]:.4f}", f"E = {model.loss():.5f}",
+            f"dE/dw5 = {model.finite_difference('w5'):.5f}"]
+
+
+def test_a_class_is_marked_against_the_variants_of_its_handout(tmp_path):
+    exam, klass = tmp_path / "exam", tmp_path / "class"
+    klass.mkdir()
+    result = CliRunner().invoke(cli, ["handout", "classic", "--variants", "3", "--seed", "7", "-f", "md",
+                                      "-o", str(exam)])
+    assert result.exit_code == 0, result.output
+    pages = {variant: _variant_page(exam / f"network-{variant}.yaml") for variant in ("01", "02", "03")}
+    (klass / "alice-01.txt").write_text("\n".join(pages["01"]) + "\n", encoding="utf-8")
+    (klass / "bob_2.md").write_text("\n".join(pages["02"]) + "\n", encoding="utf-8")
+    # carol worked variant 3 but copied variant 1's E: right for another variant is wrong for hers
+    (klass / "carol-03.txt").write_text("\n".join(pages["03"][:2] + pages["01"][2:3] + pages["03"][3:]) + "\n",
+                                        encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(exam), "--derivations", str(klass), "-f", "json",
+                                      "--annotate", str(tmp_path / "marked")])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    students = data["students"]
+    assert {s: (v["variant"], v["correct"], v["total"]) for s, v in students.items()} == {
+        "alice-01": ("01", 4, 4), "bob_2": ("02", 4, 4), "carol-03": ("03", 3, 4)}
+    wrong = [line for line in data["lines"] if line["verdict"] == "incorrect"]
+    assert [(line["student"], line["line"]) for line in wrong] == [("carol-03", 3)]
+    from reference_model import Model
+    assert wrong[0]["expected_value"] == pytest.approx(
+        Model((exam / "network-03.yaml").read_text(encoding="utf-8")).loss(), rel=1e-12)
+    answers = {row["variant"]: row for row in csv.DictReader((exam / "answers.csv").open(encoding="utf-8"))}
+    gradient = [line for line in data["lines"] if line["student"] == "bob_2" and line["quantity"] == "∂E/∂w5"]
+    assert gradient[0]["expected_value"] == pytest.approx(float(answers["02"]["dE/dw5"]), rel=1e-12)
+    marked = (tmp_path / "marked" / "carol-03.marked.txt").read_text(encoding="utf-8")
+    assert "✗ line 3" in marked and marked.count("✓") == 3
+    text = CliRunner().invoke(cli, ["check", str(exam), "--derivations", str(klass)]).output
+    assert "Student bob_2, variant 02" in text
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--derivations", "CLASS"], "does not end with the number of a variant"),
+    (["--claim", "out_h1 = 0.5"], "--derivations"),
+])
+def test_a_handout_directory_needs_a_class_named_by_variant(tmp_path, arguments, message):
+    exam, klass = tmp_path / "exam", tmp_path / "class"
+    klass.mkdir()
+    CliRunner().invoke(cli, ["handout", "classic", "--variants", "2", "-f", "md", "-o", str(exam)])
+    (klass / "alice.txt").write_text("out_h1 = 0.5\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(exam)] + [str(klass) if a == "CLASS" else a for a in arguments])
+    assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(cli, ["check", str(empty), "--derivations", str(klass)])
+    assert result.exit_code == 2 and "network-NN.yaml" in result.output

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -134,6 +134,12 @@ class Report:
     grouped: bool
     document: bool = False  # the verdicts are the lines of whole derivations (derive check --derivation)
     policy: Policy = Policy()
+    # Students marked against a derivation of their own (a handout's variants): student -> (variant, derivation).
+    variants: Mapping[str | None, tuple[str, Derivation]] = field(default_factory=dict, compare=False)
+
+    def derivation_of(self, student: str | None) -> Derivation:
+        """Return the derivation a student's claims were judged against: their variant's, or the report's."""
+        return self.variants[student][1] if student in self.variants else self.derivation
 
     @property
     def passed(self) -> bool:
@@ -149,8 +155,9 @@ class Report:
 
     def of(self, student: str | None) -> "Report":
         """Return the report of one student's verdicts."""
-        return Report(self.derivation, tuple(v for v in self.verdicts if v.student == student), self.grouped,
-                      self.document, self.policy)
+        variants = {student: self.variants[student]} if student in self.variants else {}
+        return Report(self.derivation_of(student), tuple(v for v in self.verdicts if v.student == student),
+                      self.grouped, self.document, self.policy, variants)
 
     def class_summary(self) -> dict:
         """Return what a class got wrong: {"students": count, "wrong": [(quantity's claim name, students whose
@@ -241,6 +248,27 @@ def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str 
                 progress(1)
     return Report(derivation, tuple(verdicts), grouped=any(student is not None for student in documents),
                   document=True, policy=policy)
+
+
+def mark_variants(variants: Mapping[str, Derivation], documents: Mapping[str, str | Path],
+                  assigned: Mapping[str, str], **options) -> Report:
+    """Return one Report on a class whose students each worked a variant of a handout: `variants` is
+    {variant id: its derivation}, `assigned` {student: variant id}; each student's document is marked
+    against their variant's derivation (:func:`mark_derivations`, with `options`), in the students' order."""
+    by_variant: dict[str, dict] = {}
+    for student, document in documents.items():
+        by_variant.setdefault(assigned[student], {})[student] = document
+    kinds = options.pop("kinds", None) or {}
+    verdicts: dict = {}
+    for variant, group in by_variant.items():
+        marked = mark_derivations(variants[variant], group, kinds={s: kinds[s] for s in group if s in kinds} or None,
+                                  **options)
+        for student, student_verdicts in marked.students():
+            verdicts[student] = student_verdicts
+    first = variants[assigned[next(iter(documents))]]
+    return Report(first, tuple(v for student in documents for v in verdicts.get(student, ())), grouped=True,
+                  document=True, policy=options.get("policy") or Policy(),
+                  variants={student: (assigned[student], variants[assigned[student]]) for student in documents})
 
 
 _WORKER: dict = {}

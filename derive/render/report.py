@@ -187,8 +187,15 @@ def report_data(report, lang: str = "en", digits: int = 9, template_dir=None) ->
 
 
 def _report_data(report, _: Messages, digits: int) -> dict:
-    writer = _VerdictWriter(report.derivation, _, digits)
-    views = [writer.view(v) for v in report.verdicts]
+    writers: dict = {}  # one for each derivation judged against (a handout's variants: one each)
+
+    def view(verdict) -> dict:
+        derivation = report.derivation_of(verdict.student)
+        if id(derivation) not in writers:
+            writers[id(derivation)] = _VerdictWriter(derivation, _, digits)
+        return writers[id(derivation)].view(verdict)
+
+    views = [view(v) for v in report.verdicts]
     data = {"lines" if report.document else "claims": views, "passed": report.passed}
     def summary(verdicts):
         counts = report.summary(verdicts)
@@ -200,6 +207,8 @@ def _report_data(report, _: Messages, digits: int) -> dict:
 
     if report.grouped:
         data["students"] = {str(student): summary(verdicts) for student, verdicts in report.students()}
+        for student, (variant, _derivation) in report.variants.items():
+            data["students"][str(student)]["variant"] = variant
     else:
         data["summary"] = summary(report.verdicts)
     if report.document and report.grouped:
@@ -218,7 +227,8 @@ def render_report(report, format: str = "text", lang: str = "en", digits: int = 
     for student, verdicts in report.students():
         views = [view for view in data["lines" if report.document else "claims"] if view["student"] == student]
         points = [sum(values) for values in zip(*(report.points(v) for v in verdicts))] if report.document else None
-        groups.append({"student": student, "claims": views, "summary": report.summary(verdicts),
+        groups.append({"student": student, "variant": report.variants.get(student, (None,))[0],
+                       "claims": views, "summary": report.summary(verdicts),
                        "points": tuple(_figure(value) for value in points) if points else None})
     from ..check.report import UNJUDGED
     count = sum(1 for verdict in report.verdicts if verdict.verdict not in UNJUDGED)
