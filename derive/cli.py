@@ -191,7 +191,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --derivation(s): write the points per student and per quantity as CSV.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --derivations: write the class's mistakes as an SVG bar chart.")
+              help="With --derivations: write the class's mistakes as a bar chart: .svg (drawn by derive), "
+                   ".png or .pdf (through matplotlib: pip install 'derive[plot]').")
 @click.option("--min-digits", type=click.IntRange(1, 40), default=None,
               help="A number with fewer significant digits is marked not precise enough.")
 @click.option("--last-digit", type=click.IntRange(0, 9), default=0, show_default=True,
@@ -275,10 +276,14 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
             from .check.report import gradebook as grades
             files.append((gradebook, grades(report)))
         if chart is not None:
-            from .render.report import render_chart
-            files.append((chart, render_chart(report, lang=lang, template_dir=template_dir)))
+            from .render.report import CHART_FORMATS, render_chart, render_chart_image
+            kind = chart.suffix.lower().lstrip(".")
+            if kind not in CHART_FORMATS:
+                raise InputError("error_chart_format", file=chart.name, formats=", ".join(CHART_FORMATS))
+            files.append((chart, render_chart(report, lang=lang, template_dir=template_dir) if kind == "svg"
+                          else render_chart_image(report, kind, lang=lang, template_dir=template_dir)))
         for path, content in files:
-            write_output(path, content.encode("utf-8"))
+            write_output(path, content if isinstance(content, bytes) else content.encode("utf-8"))
         if annotated is not None:
             from .render.annotate import annotate
             marked = [(annotated if derivation_file is not None else

@@ -7,6 +7,7 @@ arithmetic done in plain floats on the numbers as they write them (rounded to 4 
 """
 import csv
 import json
+import os
 
 import pytest
 import yaml
@@ -471,6 +472,48 @@ def test_the_class_summary_counts_wrong_quantities_and_mistakes_and_draws_them(t
     assert "Mistakes: f′ left out of δ (2), arithmetic slip (1)" in text
     refused = runner.invoke(cli, ["check", "classic", "--derivation", str(tmp_path / "a.txt"), "--chart", "x.svg"])
     assert refused.exit_code == 2
+
+
+def test_the_class_chart_as_png_and_pdf_through_matplotlib(tmp_path):
+    import shutil
+    import struct
+    import subprocess
+    pytest.importorskip("matplotlib")  # the `plot` extra; the test extra installs it, so CI runs this
+    pages = {"a": "delta_o1 = out_o1 - t_o1\n", "b": "delta_o1 = out_o1 - t_o1\nnet_h1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875\n"}
+    klass, out = tmp_path / "class", tmp_path / "out"
+    klass.mkdir()
+    out.mkdir()
+    for name, text in pages.items():
+        (klass / f"{name}.txt").write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    made = {}
+    for name in ("one.png", "two.png", "chart.pdf"):
+        result = runner.invoke(cli, ["check", "classic", "--derivations", str(klass), "-o", str(out / "r.txt"),
+                                     "--chart", str(out / name)])
+        assert result.exit_code == 1, result.output
+        made[name] = (out / name).read_bytes()
+    assert made["one.png"] == made["two.png"]  # the same report, the same bytes: no date, no version
+    png = made["one.png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 960 and 150 < height < 400  # 8 inches at 120 dpi; two rows of bars
+    assert made["chart.pdf"].startswith(b"%PDF")
+    if shutil.which("pdftotext") or os.environ.get("DERIVE_REQUIRE_TOOLS"):
+        text = subprocess.run(["pdftotext", str(out / "chart.pdf"), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "left out of" in text and "arithmetic slip" in text and "Mistakes in 2 derivations" in text
+    refused = runner.invoke(cli, ["check", "classic", "--derivations", str(klass), "--chart", "x.gif"])
+    assert refused.exit_code == 2 and "svg, png, pdf" in refused.output
+
+
+def test_a_png_chart_without_matplotlib_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+    (tmp_path / "a.txt").write_text("delta_o1 = out_o1 - t_o1\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    result = CliRunner().invoke(cli, ["check", "classic", "--derivations", str(tmp_path), "--chart",
+                                      str(tmp_path / "c.png"), "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 2 and "derive[plot]" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "c.png").exists() and not (tmp_path / "r.json").exists()  # nothing written
 
 
 # --- a class that worked a handout's variants ------------------------------------------------------------
