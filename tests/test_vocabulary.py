@@ -164,3 +164,12 @@ def test_a_claim_with_an_unknown_name_is_unreadable(classic):
     with pytest.raises(ClaimError, match="unknown name 'net_h9'") as caught:
         parse_claim("delta_h1 = net_h9 * 2", classic)
     assert caught.value.position == len("delta_h1 = ") + 1
+
+
+def test_new_run_into_a_name_is_its_value_after_the_update(classic):
+    assert classic.resolve(written("w5new")) == Q("update", "w5")
+    assert classic.resolve(written("w_1new")) == Q("update", "w1")          # w_{1new}
+    assert classic.resolve(written("out_o1new")) == Q("after_out", "o1")
+    assert not classic.is_free("w5new") and classic.is_free("renew")
+    with pytest.raises(ClaimError):
+        classic.resolve(written("new"))                                       # the word alone names nothing

@@ -121,6 +121,9 @@ class Vocabulary:
         if subscripts and subscripts[-1].lower() in UPDATED_WORDS:
             subscripts, updated = subscripts[:-1], True
         symbol = self._lookup(written.base, tuple(subscripts))
+        if symbol is None and not updated:  # w5new, w_{5new}: the word run into the name
+            symbol = self._run_together_update(written.base, tuple(subscripts))
+            updated = symbol is not None
         if symbol is None and written.text in self.own and not written.updated:
             return self.own[written.text]
         if symbol is None and written.text in CONSTANTS and not written.updated:
@@ -139,7 +142,20 @@ class Vocabulary:
     def is_free(self, name: str) -> bool:
         """Return True when `name` means nothing to this network yet (a student may define it)."""
         return (name.isidentifier() and name not in self.own and name not in CONSTANTS
-                and self._lookup(name, ()) is None and "_" not in name.strip("_"))
+                and self._lookup(name, ()) is None and self._run_together_update(name, ()) is None
+                and "_" not in name.strip("_"))
+
+    def _run_together_update(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
+        """Return the quantity of `w5new` (or `w_{5new}`): an updatable quantity's name with an updated word
+        run into its end, or None."""
+        last = subscripts[-1] if subscripts else base
+        for word in UPDATED_WORDS:
+            if len(last) > len(word) and last.lower().endswith(word):
+                stem = last[:-len(word)]
+                symbol = self._lookup(*((base, subscripts[:-1] + (stem,)) if subscripts else (stem, ())))
+                if isinstance(symbol, QuantitySymbol) and symbol.kind.after is not None:
+                    return symbol
+        return None
 
     def _lookup(self, base: str, subscripts: tuple[str, ...]) -> sympy.Symbol | None:
         """Resolve a name: an input or parameter written exactly, a unit's quantity (net_h1), then a
