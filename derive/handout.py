@@ -187,7 +187,8 @@ def spec_yaml(spec: Spec) -> str:
                            "targets": [_number(t) for t in spec.targets]},
                 "learning_rate": _number(spec.learning_rate), "update_biases": spec.update_biases}
     if spec.aliases:
-        document["aliases"] = {alias.written: alias.meaning for alias in spec.aliases}
+        document["aliases"] = {alias.written: [alias.meaning, *alias.also] if alias.also else alias.meaning
+                               for alias in spec.aliases}
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
 
 

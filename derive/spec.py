@@ -20,6 +20,7 @@ NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases", "aliases"}
 MAX_ALIASES = 500        # entries of `aliases`
 MAX_ALIAS_LENGTH = 80    # characters of each side of one
+MAX_MEANINGS = 4         # quantities one alias may stand for
 # Descriptive keys: where the example comes from. Keys starting with "x-" are the user's own and ignored.
 DESCRIPTIVE = ("description", "source", "author")
 LAYER_KEYS = {"units", "activation", "weights", "bias"}
@@ -94,12 +95,14 @@ class Spec:
 @dataclass(frozen=True)
 class Alias:
     """One entry of a spec's `aliases`: a name as a page or a class writes it (`a_1'`, `z^{[1]}_1`) and the
-    quantity it stands for, in the claim language (`out_h1`, `w5`, `dE/dw5`); read by the checker, which
-    says where (`where`) when either side cannot be read."""
+    quantity it stands for, in the claim language (`out_h1`, `w5`, `dE/dw5`), or a list of them when the
+    page writes one name for several (`H1: [net_h1, out_h1]`); read by the checker, which says where
+    (`where`) when a side cannot be read."""
 
     written: str
     meaning: str
     where: str
+    also: tuple[str, ...] = ()  # further meanings of a page that writes one name for two quantities (H1)
 
 
 class _Reader:
@@ -323,12 +326,15 @@ class _SpecBuilder:
         aliases = []
         for written, value in entries.items():
             field = f"aliases.{one_line(written)[:40]}"
-            meaning = r.text(value, field).strip()
-            for side in (written, meaning):
+            nodes = r.sequence(value, field, MAX_MEANINGS) if isinstance(value, yaml.SequenceNode) else [value]
+            if not nodes:
+                raise r.fail("error_alias_text", value, field, limit=MAX_ALIAS_LENGTH)
+            meanings = [r.text(node, field).strip() for node in nodes]
+            for side in (written, *meanings):
                 if (not side.strip() or len(side) > MAX_ALIAS_LENGTH
                         or any(unicodedata.category(c) == "Cc" for c in side)):
                     raise r.fail("error_alias_text", value, field, limit=MAX_ALIAS_LENGTH)
-            aliases.append(Alias(written.strip(), meaning, r.where(value, field)))
+            aliases.append(Alias(written.strip(), meanings[0], r.where(value, field), tuple(meanings[1:])))
         return tuple(aliases)
 
     def claim(self, name: str, what: str, node, field) -> None:

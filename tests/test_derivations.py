@@ -478,7 +478,8 @@ def test_the_class_chart_as_png_and_pdf_through_matplotlib(tmp_path):
     import shutil
     import struct
     import subprocess
-    pytest.importorskip("matplotlib")  # the `plot` extra; the test extra installs it, so CI runs this
+    from conftest import require_module
+    require_module("matplotlib")  # the `plot` extra; the test extra installs it, so CI runs this
     pages = {"a": "delta_o1 = out_o1 - t_o1\n", "b": "delta_o1 = out_o1 - t_o1\nnet_h1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3875\n"}
     klass, out = tmp_path / "class", tmp_path / "out"
     klass.mkdir()

@@ -6,7 +6,6 @@ Truth comes from outside the code under test: central finite differences of the 
 tests/reference_model.py (which holds a node at a value of its own to differentiate with respect to it),
 and the figures of a published worked example (Matt Mazur's, the classic network) written out by hand.
 """
-import json
 
 import pytest
 import yaml
@@ -18,7 +17,7 @@ from derive.check import Judge
 from derive.check.lines import read_lines
 from derive.cli import cli
 from derive.quantities import QuantitySymbol as Q
-from conftest import REFERENCE, ROOT
+from conftest import ROOT
 from reference_model import Model
 
 NETWORKS = {
@@ -122,14 +121,13 @@ def classic_judge():
     return Judge(derive.derive(derive.example("classic")))
 
 
-def test_a_published_chain_of_graph_derivatives_is_marked_link_by_link(classic_judge):
+def test_a_published_chain_of_graph_derivatives_is_marked_link_by_link(classic_judge, reference):
     verdicts = classic_judge.judge_document(read_lines(MAZUR, "md"))
     assert [v.verdict for v in verdicts] == ["correct"] * 6 + ["incorrect"] + ["correct"] * 2
     # The true value rounds to -0.019049118: the published last digit comes from rounded values the page
     # did not write.
     slip = verdicts[6]
     assert slip.links[0].diagnosis.mistake == "last_digit"
-    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
     truth = reference["delta"]["o2"] * 0.5   # ∂E_o2/∂out_h1 = δ_o2 · w7, w7 = 0.5
     assert float(slip.expected_value) == pytest.approx(truth, rel=1e-12)
     assert round(truth, 9) == -0.019049118

@@ -363,7 +363,13 @@ class Judge:
         key = (text, id(vocabulary), _state(carried), _state(written))
         kept = self._verdicts.get(key)
         if kept is None or kept[0] is not vocabulary:
-            kept = (vocabulary, self._verdict(text, carried, vocabulary, written))
+            verdict = self._verdict(text, carried, vocabulary, written)
+            if verdict.verdict != "correct":
+                # A page that writes one name for two quantities (H1 for net and out): the first reading that
+                # makes the line right, if one does.
+                right = (self._verdict(text, carried, reading, written) for reading in vocabulary.readings(text))
+                verdict = next((v for v in right if v.verdict == "correct"), verdict)
+            kept = (vocabulary, verdict)
             with self._lock:
                 if len(self._verdicts) > MAX_KEPT:
                     self._verdicts.clear()

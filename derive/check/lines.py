@@ -169,14 +169,29 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
     return found
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff0c\uff0e-\uff1b\uff1f-\uffef\u3000-\u303f]")
+
+
+def _without_prose(text: str) -> str:
+    """Return an equation line without the Chinese (or other wide-character) prose written around it on
+    the same line: `所以 net_h1 = 0.3775，…` is `net_h1 = 0.3775`. The prose before the first = is what
+    ends with the last wide character there; the prose after the last = begins with the first one."""
+    signs = list(_SIGN.finditer(text))
+    first, last = signs[0].start(), signs[-1].end()
+    before = [match.end() for match in _WIDE.finditer(text, 0, first)]
+    after = _WIDE.search(text, last)
+    return text[before[-1] if before else 0:after.start() if after else len(text)].strip() or text
+
+
 _SEPARATORS = ",;，；、"
 _OPENING, _CLOSING = "([{", ")]}"
 
 
 def _listed(text: str) -> list[str]:
     """Return the equations of a list written on one line (`w_1 = 0.15, w_2 = 0.2`): the text split at its
-    commas and semicolons outside brackets, when every piece holds an = or ≈; else the text whole (a
-    comma inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""
+    commas and semicolons outside brackets, when every piece holds an = or ≈, or, for names each given one
+    number with only spaces between (`w1 = 0.15 w5 = 0.40`), at those spaces; else the text whole (a comma
+    inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""
     pieces, depth, start = [], 0, 0
     for position, character in enumerate(text):
         if character in _OPENING:
@@ -190,7 +205,16 @@ def _listed(text: str) -> list[str]:
     pieces = [piece.strip() for piece in pieces]
     if len(pieces) > 1 and all(_SIGN.search(piece) for piece in pieces if piece) and any(pieces):
         return [piece for piece in pieces if piece]
+    if _SPACED_LIST.fullmatch(text):  # w1 = 0.15 w5 = 0.40: a table of givens, flattened
+        return [match.group(0).strip() for match in _ASSIGNMENT.finditer(text)]
     return [text]
+
+
+# name = number, written after one another with spaces only: each a name (letters, digits, _, {…}) and one number
+_NAME = r"[A-Za-z][A-Za-z0-9]*(?:_\{?[A-Za-z0-9,]+\}?)?"
+_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_ASSIGNMENT = re.compile(rf"{_NAME}\s*=\s*{_NUMBER}")
+_SPACED_LIST = re.compile(rf"\s*{_NAME}\s*=\s*{_NUMBER}(?:\s+{_NAME}\s*=\s*{_NUMBER})+\s*")
 
 
 def _opens_display(line: str) -> bool:
@@ -234,5 +258,6 @@ def _plain(line: str, number: int) -> list[Line]:
         return []
     if not _SIGN.search(text):
         return [Line(number, "prose", text, line.strip())]
+    text = _without_prose(text)
     pieces = _listed(text)
     return [Line(number, "equation", piece, line.strip() if len(pieces) == 1 else piece) for piece in pieces]

@@ -331,6 +331,19 @@ def _build(builder: _Builder, tree):
         raise error.orig_exc from None
 
 
+_LONE_X = re.compile(r"(?<=[\w)\]}.])(\s+)x(\s+)(?=[\w(\[{.\\])")
+
+
+def _times_sign(text: str, vocabulary: Vocabulary) -> str:
+    """Return `text` with a lone x between two factors (`H1 x w7`, spaces on both sides) read as ×, when x
+    names nothing in the network; the text keeps its length, so positions in messages stay true."""
+    if " x " not in text and not re.search(r"\sx\s", text):
+        return text
+    if vocabulary is not None and vocabulary.names_x():
+        return text
+    return _LONE_X.sub(lambda match: f"{match.group(1)}×{match.group(2)}", text)
+
+
 def written_name(text: str) -> Written | None:
     """Return `text` read as one name (`a_1'`, `w'_{11}`, `z^{[1]}_1`, `net_h1`), or None when it is not one."""
     if len(text) > MAX_LENGTH:
@@ -357,7 +370,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     if len(text) > MAX_LENGTH:
         raise ClaimTooLarge("claim_too_long", limit=MAX_LENGTH)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(_times_sign(text, vocabulary))
     except lark.UnexpectedInput as error:
         raise _unreadable(text, error) from None
     sides = [child for child in tree.children if not isinstance(child, lark.Token)]

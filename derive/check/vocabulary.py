@@ -8,6 +8,8 @@ the derivation it is judged against.
 from __future__ import annotations
 
 import copy
+import itertools
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -33,6 +35,9 @@ class ClaimError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+MAX_READINGS = 16  # readings of one line tried when a page writes one name for several quantities
 
 
 def _in_graph(symbol, kinds) -> bool:
@@ -78,32 +83,56 @@ class Vocabulary:
             self.index_parameters[(base, "".join(indices))] = name
             self.index_parameters[(base, ",".join(indices))] = name
         self.aliases: dict[str, sympy.Expr] = {}  # a page's own names (the spec's `aliases`), by Written.text
+        self.alternatives: dict[str, tuple[sympy.Expr, ...]] = {}  # an alias's further meanings
+        self._readings: dict = {}
         if network.spec.aliases:
-            self.aliases = self._read_aliases(network.spec.aliases)
+            self._read_aliases(network.spec.aliases)
 
-    def _read_aliases(self, aliases) -> dict[str, sympy.Expr]:
-        """Return the spec's aliases as written text -> symbol: each written side must read as one name that
-        means nothing else to the network, and each meaning as a quantity (a SpecError says which not)."""
+    def _read_aliases(self, aliases) -> None:
+        """Read the spec's aliases as written text -> symbol(s): each written side must read as one name
+        that means nothing else to the network, and each meaning as a quantity (a SpecError says which not)."""
         from .parse import parse_claim, written_name  # the parser reads names through a vocabulary
 
-        read: dict[str, sympy.Expr] = {}
         for alias in aliases:
             written = written_name(alias.written)
             if written is None:
                 raise SpecError("error_alias_not_a_name", alias.where, name=alias.written)
-            try:
-                meaning = parse_claim(f"{alias.meaning} = 0", self).quantity
-            except ClaimError:
-                raise SpecError("error_alias_meaning", alias.where, name=alias.written,
-                                meaning=alias.meaning) from None
-            if written.text in read and read[written.text] != meaning:
+            meanings = []
+            for text in (alias.meaning, *alias.also):
+                try:
+                    meanings.append(parse_claim(f"{text} = 0", self).quantity)
+                except ClaimError:
+                    raise SpecError("error_alias_meaning", alias.where, name=alias.written, meaning=text) from None
+            if written.text in self.aliases:
                 raise SpecError("error_alias_twice", alias.where, name=alias.written)
             if not written.marked and not written.updated:
                 own = self._lookup(written.base, written.subscripts)
-                if own is not None and own != meaning:
+                if own is not None and own not in meanings:
                     raise SpecError("error_alias_taken", alias.where, name=alias.written, meaning=alias.meaning)
-            read[written.text] = meaning
-        return read
+            self.aliases[written.text] = meanings[0]
+            if len(meanings) > 1:
+                self.alternatives[written.text] = tuple(dict.fromkeys(meanings))
+
+    def readings(self, text: str) -> list["Vocabulary"]:
+        """Return the other ways to read `text` when it uses a name the spec gives several meanings
+        (`H1: [net_h1, out_h1]`): this vocabulary with each other choice of meanings (at most MAX_READINGS,
+        each made once)."""
+        names = [name for name in self.alternatives if re.match(r"[A-Za-z]*", name).group(0) in text]
+        if not names:
+            return []
+        choices = itertools.islice(itertools.product(*(self.alternatives[name] for name in names)), MAX_READINGS + 1)
+        readings = []
+        for choice in choices:
+            chosen = dict(zip(names, choice))
+            if all(self.aliases[name] == meaning for name, meaning in chosen.items()):
+                continue  # this vocabulary's own reading
+            key = tuple(sorted(chosen.items(), key=str))
+            if key not in self._readings:
+                reading = copy.copy(self)
+                reading.aliases, reading._readings = {**self.aliases, **chosen}, {}
+                self._readings[key] = reading
+            readings.append(self._readings[key])
+        return readings
 
     # ------------------------------------------------------------------
     def resolve(self, written: Written) -> sympy.Expr:
@@ -136,12 +165,16 @@ class Vocabulary:
         """Return this vocabulary with a student's own names added (`a` for what their line `a = …` defined);
         the network's names come first."""
         named = copy.copy(self)
-        named.own = {**self.own, **own}
+        named.own, named._readings = {**self.own, **own}, {}
         return named
+
+    def names_x(self) -> bool:
+        """Return True when `x` names something here (else a lone x between factors is the times sign)."""
+        return "x" in self.own or "x" in self.aliases or self._lookup("x", ()) is not None
 
     def is_free(self, name: str) -> bool:
         """Return True when `name` means nothing to this network yet (a student may define it)."""
-        return (name.isidentifier() and name not in self.own and name not in CONSTANTS
+        return (name.isidentifier() and name not in self.own and name not in CONSTANTS and name not in self.aliases
                 and self._lookup(name, ()) is None and self._run_together_update(name, ()) is None
                 and "_" not in name.strip("_"))
 
