@@ -54,6 +54,15 @@ class Part:
 
     expression: sympy.Expr
     literal: str | None = None      # the number as written, when the part is one number
+    # A part of several numbers (0.15*0.05 + 0.35) as written: each number a symbol, `numbers` its value;
+    # kept as a recipe (see _recipe) so that it survives pickling unevaluated (marking in processes).
+    recipe: tuple | None = field(default=None, compare=False)
+    numbers: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def written(self) -> sympy.Expr | None:
+        """Return the part as written (an unevaluated SymPy expression of number symbols), or None."""
+        return None if self.recipe is None else _made(self.recipe)
 
     @property
     def is_number(self) -> bool:
@@ -276,6 +285,50 @@ class _Builder(Transformer_NonRecursive):
         return self.vocabulary.derivative(top, bottom)
 
 
+class _WrittenBuilder(_Builder):
+    """A part made of numbers built as it is written: every number a symbol, nothing combined or reordered
+    (SymPy's unevaluated sums, products and powers), to be printed back for "read as"; never evaluated."""
+
+    def add(self, children):
+        return self._sum(self.value(children[0]), self.value(children[2]))
+
+    def subtract(self, children):
+        return self._sum(self.value(children[0]), self._negative(self.value(children[2])))
+
+    def multiply(self, children):
+        return self._product(self.value(children[0]), self.value(children[2]))
+
+    def juxtapose(self, children):  # a product written without a sign
+        return self._product(self.value(children[0]), self.value(children[1]))
+
+    @staticmethod
+    def _sum(left, right):  # a + b + c as one sum, as it reads, not (a + b) + c
+        return sympy.Add(*(left.args if left.is_Add else (left,)), right, evaluate=False)
+
+    @staticmethod
+    def _product(left, right):
+        return sympy.Mul(*(left.args if left.is_Mul else (left,)), right, evaluate=False)
+
+    def divide(self, children):
+        return sympy.Mul(self.value(children[0]), sympy.Pow(self.value(children[2]), -1, evaluate=False),
+                         evaluate=False)
+
+    def fraction(self, children):
+        return sympy.Mul(self.value(children[1]), sympy.Pow(self.value(children[2]), -1, evaluate=False),
+                         evaluate=False)
+
+    def negate(self, children):
+        return self._negative(self.value(children[1]))
+
+    @staticmethod
+    def _negative(value):
+        return sympy.Mul(sympy.Integer(-1), value, evaluate=False)
+
+    def power(self, children):
+        return sympy.Pow(self.value(children[0]), self.value(children[2]), evaluate=False)
+
+
+
 def _check_size(expression: sympy.Basic) -> None:
     """Raise ClaimTooLarge for an expression nested too deeply or with a power beyond MAX_EXPONENT.
 
@@ -386,8 +439,49 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     for side in sides[1:]:
         expression = builder.value(_build(builder, side))
         _check_size(expression)
-        parts.append(Part(expression, _literal(side)))
+        literal = _literal(side)
+        written, numbers = None, {}
+        if literal is None and not trace_numbers and not expression.free_symbols and _numbers_in(side) > 1:
+            # The numbers as the student put them together, for showing how the part was read.
+            tracer = _WrittenBuilder(vocabulary, trace_numbers=True)
+            written = tracer.value(_build(tracer, side))
+            numbers = {symbol: value for symbol, (value, _) in tracer.numbers.items()}
+        parts.append(Part(expression, literal, None if written is None else _recipe(written), numbers))
     return Claim(text, quantity, tuple(parts), builder.numbers, vocabulary)
+
+
+_OPERATIONS = {"add": sympy.Add, "mul": sympy.Mul, "pow": sympy.Pow}
+
+
+def _recipe(expression: sympy.Expr) -> tuple:
+    """Return an unevaluated expression as nested tuples (operation, parts…), leaves kept as they are."""
+    for name, operation in _OPERATIONS.items():
+        if isinstance(expression, operation):
+            return (name, *(_recipe(arg) for arg in expression.args))
+    if isinstance(expression, sympy.Function) and expression.args:
+        return ("call", expression.func, *(_recipe(arg) for arg in expression.args))
+    return ("leaf", expression)
+
+
+def _made(recipe: tuple) -> sympy.Expr:
+    """Return the unevaluated expression of a recipe (the inverse of _recipe)."""
+    name, *parts = recipe
+    if name == "leaf":
+        return parts[0]
+    if name == "call":
+        return parts[0](*(_made(part) for part in parts[1:]), evaluate=False)
+    return _OPERATIONS[name](*(_made(part) for part in parts), evaluate=False)
+
+
+def _numbers_in(tree) -> int:
+    """Return how many numbers a part of the parse tree writes (at most MAX_TRACED_NUMBERS + 1 are counted)."""
+    stack, count = [tree], 0
+    while stack and count <= MAX_TRACED_NUMBERS:
+        node = stack.pop()
+        if isinstance(node, lark.Tree):
+            count += node.data == "number"
+            stack.extend(node.children)
+    return count
 
 
 def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:

@@ -183,6 +183,8 @@ class MathTextPrinter(StrPrinter):
             return f"({written})" if number.startswith("-") and not self.our.bare else written
         return self.our.notation.text(expr)
 
+    _print_Dummy = _print_Symbol  # a number written in a claim, as a symbol of its own (values: its value)
+
     def _print_Function(self, expr):
         return self.our.alone(super()._print_Function, expr)
 

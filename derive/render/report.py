@@ -35,8 +35,16 @@ class _VerdictWriter:
     def claim(self, verdict, printer) -> str | None:
         if verdict.quantity is None:
             return None
-        parts = [p.literal if p.literal is not None else printer.doprint(p.expression) for p in verdict.parts]
-        return " = ".join([printer.doprint(verdict.quantity)] + parts)
+
+        def part(p) -> str:
+            if p.literal is not None:
+                return p.literal
+            if p.written is not None and p.numbers:  # numbers put together: shown as the student wrote them
+                written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True)
+                return written.doprint(p.written)
+            return printer.doprint(p.expression)
+
+        return " = ".join([printer.doprint(verdict.quantity)] + [part(p) for p in verdict.parts])
 
     def method(self, verdict) -> str | None:
         _ = self._
