@@ -6,7 +6,7 @@ Claims are drawn, per student, from pools of numbers at several precisions
 (some wrong), formulas in plain text, LaTeX and Unicode, classic mistakes and
 unreadable text, so that few claims repeat and caching identical texts does
 not make the run trivially fast. Prints the end-to-end time of the command
-(best of 3) and of the in-process `mark` call, and the heavy-but-legal claims
+(best of 3) and of the in-process `mark` call (best of 5, a fresh judge each time), and the heavy-but-legal claims
 one by one (a 300-deep nested fraction, long products and sums of numbers), each
 as a ratio to `python -c "import sympy"` measured in the same run.
 """
@@ -120,7 +120,7 @@ def main() -> None:
         command = [sys.executable, "-m", "derive", "check", "classic", "--claims", str(path), "--format", "json",
                    "--carry-forward", "-o", str(Path(directory) / "marks.json")]
         end_to_end = best_of(3, lambda: subprocess.run(command, check=False, capture_output=True))
-    in_process = best_of(3, lambda: mark(derivation, data["students"], carry_forward=True))
+    in_process = best_of(5, lambda: mark(derivation, data["students"], carry_forward=True))
     print(f"{'students':>9} {'claims':>7} {'distinct':>9} {'command s':>10} {'mark() s':>9} {'ms/claim':>9}")
     print(f"{arguments.students:>9} {total:>7} {distinct:>9} {end_to_end:>10.2f} {in_process:>9.2f} "
           f"{1000 * in_process / total:>9.2f}")

@@ -142,6 +142,9 @@ class CompiledProgram:
         return dict(zip(self.outputs, results))
 
 
+MAX_ORDERS = 4096  # replay orders a FloatProgram keeps
+
+
 class FloatProgram:
     """The program as one compiled float function per definition: to replay it many times with a few
     definitions replaced (the checker's mistakes), each replacement compiled once, in floats.
@@ -158,9 +161,10 @@ class FloatProgram:
         for symbol, expression in self.expressions.items():
             for used in expression.free_symbols:
                 self._users.setdefault(used, []).append(symbol)
-        self._position: dict[sympy.Symbol, int] = {}  # each quantity's place in an order that computes it after its inputs
-        in_order(self.expressions, self._position, None, lambda symbol: self.expressions[symbol].free_symbols,
-                 lambda symbol: self._position.setdefault(symbol, len(self._position)))
+        self._orders: dict[tuple, tuple] = {}  # replaced quantities -> the order to replay what they change
+        self.position: dict[sympy.Symbol, int] = {}  # each quantity's place in an order that computes it after its inputs
+        in_order(self.expressions, self.position, None, lambda symbol: self.expressions[symbol].free_symbols,
+                 lambda symbol: self.position.setdefault(symbol, len(self.position)))
 
     @staticmethod
     def compile(replaced: Mapping[sympy.Symbol, sympy.Expr]) -> dict[sympy.Symbol, CompiledProgram]:
@@ -199,40 +203,59 @@ class FloatProgram:
                  lambda symbol: definitions[symbol].inputs, compute)
         return values
 
-    def replay(self, base: Mapping[sympy.Symbol, float],
-               replaced: Mapping[sympy.Symbol, CompiledProgram]) -> dict[sympy.Symbol, float]:
+    def replay(self, base: Mapping[sympy.Symbol, float], replaced: Mapping[sympy.Symbol, CompiledProgram],
+               changed: Iterable[sympy.Symbol] | None = None) -> dict[sympy.Symbol, float]:
         """Return every quantity's float value with the `replaced` definitions, starting from `base` (the
         givens' and every quantity's values, from :meth:`run` or exact): only what the replaced definitions
-        change is computed again. A value floats cannot compute is NaN, and so is everything that uses
-        it; ValueError when the replaced definitions form a cycle."""
-        affected, frontier = set(replaced), list(replaced)
-        while frontier:
-            for user in self._users.get(frontier.pop(), ()):
-                if user not in affected:
-                    affected.add(user)
-                    frontier.append(user)
+        change is computed again. With `changed` (some of the replaced quantities), only what those change:
+        `base` then holds the values the other replacements give already (a replay of them). A value floats
+        cannot compute is NaN, and so is everything that uses it; ValueError when the replaced definitions
+        form a cycle."""
         definitions = _Compiled(self.expressions, self.definitions, replaced)
-        values = {symbol: value for symbol, value in base.items() if symbol not in affected}
-
-        def compute(symbol):
+        starting = replaced if changed is None else {symbol: replaced[symbol] for symbol in changed}
+        key = (tuple((symbol, compiled.inputs) for symbol, compiled in starting.items()),
+               () if changed is None else tuple((s, c.inputs) for s, c in replaced.items() if s not in starting))
+        order = self._orders.get(key)
+        if order is None:
+            order = self._order(starting, definitions, key, replaced)
+        values = dict(base)
+        for symbol in order:  # every affected quantity, after what it uses
             compiled = definitions[symbol]
             try:
                 value = compiled.function(*[values[used] for used in compiled.inputs])[0]
             except (ValueError, OverflowError, ZeroDivisionError, TypeError, KeyError):
                 value = math.nan
             values[symbol] = value if isinstance(value, float) else math.nan  # a complex power is no value
+        return values
 
-        position = self._position
+    def _order(self, starting: Mapping[sympy.Symbol, CompiledProgram], definitions: "_Compiled", key: tuple,
+               replaced: Mapping[sympy.Symbol, CompiledProgram]) -> tuple:
+        """Return the quantities that change from `starting` on (of the `replaced` definitions), in an order
+        that computes each after what it uses (kept under `key` when the program's own order serves)."""
+        affected, frontier = set(starting), list(starting)
+        while frontier:
+            for user in self._users.get(frontier.pop(), ()):
+                if user not in affected:
+                    affected.add(user)
+                    frontier.append(user)
+        for symbol, compiled in replaced.items():  # a replaced definition that uses a changed quantity changes
+            if symbol not in affected and any(used in affected for used in compiled.inputs):
+                return self._order({**starting, symbol: compiled}, definitions, key, replaced)
+        position = self.position
         if all(symbol in position and all(position.get(used, -1) < position[symbol]
                                           for used in compiled.inputs if used in affected)
-               for symbol, compiled in replaced.items()):
+               for symbol, compiled in replaced.items() if symbol in affected):
             # The program's own order still holds: each replaced definition uses only what comes before it.
-            for symbol in sorted(affected, key=position.__getitem__):
-                compute(symbol)
-        else:  # a replaced definition uses a quantity that comes later: find an order that computes it first
-            in_order({**self.expressions, **replaced}, values, list(affected),
-                     lambda symbol: definitions[symbol].inputs, compute)
-        return values
+            order = tuple(sorted(affected, key=position.__getitem__))
+            if len(self._orders) < MAX_ORDERS:
+                self._orders[key] = order  # the same quantities replaced, using the same inputs: the same order
+            return order
+        # A replaced definition uses a quantity that comes later: find an order that computes it first.
+        found: list = []
+        known = {symbol: None for symbol in self.expressions if symbol not in affected}
+        in_order({**self.expressions, **replaced}, known, list(affected), lambda symbol: definitions[symbol].inputs,
+                 lambda symbol: (found.append(symbol), known.__setitem__(symbol, None)))
+        return tuple(found)
 
 
 class _Compiled:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import mpmath
+from mpmath.libmp import dps_to_prec
 import sympy
 
 WORKING_DIGITS = 60       # digits of every operation
@@ -184,6 +185,7 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
         except Unsupported:
             pass
     largest, smallest = number(MAX_VALUE), number(MIN_VALUE)
+    bits = dps_to_prec(precision)
 
     def compute(symbol):
         definition, value = definitions[symbol], None
@@ -201,8 +203,10 @@ def run(program, given: Mapping, replaced: Mapping | None = None, wanted=None, p
                 fast[symbol] = number(exact[symbol])
             except Unsupported:
                 pass
-        else:
-            fast[symbol], exact[symbol] = value, sympy.Float(value, precision)
+        else:  # sympy.Float(value, precision), made directly from the walk's binary value (the same Float)
+            fast[symbol] = value
+            exact[symbol] = sympy.Float._new(value._mpf_, bits) if hasattr(value, "_mpf_") else \
+                sympy.Float(value, precision)
 
     in_order(definitions, exact, wanted, lambda symbol: free_symbols(definitions[symbol]), compute)
     return exact

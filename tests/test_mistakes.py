@@ -325,6 +325,8 @@ MADE_ON_PURPOSE = [
     ("tanh-softmax-sse", "delta_o2 = (out_o2 - t_o2)*out_o2*(1 - out_o2)", "jacobian_diagonal_only"),
     ("classic", "w6_new = w7 - eta*dE/dw6", "swapped_weight"),
     ("tanh-sigmoid", "v2_new = v3 - eta*dE/dv2", "swapped_weight"),
+    ("classic", "net_h1 = w1*i1 + w3*i2 + b1", "swapped_weight"),          # in the forward pass (a published typo)
+    ("tanh-sigmoid", "net_o2 = v2*out_h1 + v4*out_h2 + c2", "swapped_weight"),
 ]
 
 

@@ -34,7 +34,7 @@ POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
-MAX_COMPOSED = 8          # of the pairs of mistakes in one definition, the first this many are tried
+MAX_COMPOSED = 4          # of the pairs of mistakes in one definition, the first this many are tried
 MAX_EXTENDED = 256       # derivatives along the graph (∂net_o1/∂w5) added to one judge's program
 MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge (then forgotten, and made again)
 # Open-ended work is counted in Python calls (derive.budget), never in seconds, so a verdict cannot depend
@@ -302,11 +302,22 @@ class Judge:
         """Return `symbol` under variant `index` at the sample in floats (None where floats have no value:
         the exact replay then decides). Each variant is replayed once, for every quantity."""
         if index not in self._variant_floats:
-            with paused(), self._lock:
-                if index not in self._variant_floats:
-                    replaced = self._float_replacements(index)
-                    self._variant_floats[index] = None if replaced is None else self._float_replay(replaced)
+            self._replay_variant(index)
         return _finite(self._variant_floats[index], symbol)
+
+    def _replay_variant(self, index: int) -> dict | None:
+        """Return (and keep) every quantity in floats under variant `index` (None where floats cannot)."""
+        with paused(), self._lock:
+            if index not in self._variant_floats:
+                replaced = self._float_replacements(index)
+                self._variant_floats[index] = None if replaced is None else self._float_replay(replaced)
+            return self._variant_floats[index]
+
+    def _earliest(self, index: int) -> int:
+        """Return the place in the program of the first quantity variant `index` replaces."""
+        self._float_setup()
+        position = self._float_program.position
+        return min((position.get(symbol, len(position)) for symbol in self.variants()[index].replaced), default=0)
 
     def _float_replacements(self, index: int) -> dict | None:
         """Return variant `index`'s definitions compiled to floats (all variants' at once), None where floats
@@ -315,8 +326,21 @@ class Judge:
             self._float_replaced = dict(enumerate(FloatProgram.compile_all(v.replaced for v in self.variants())))
         return self._float_replaced[index]
 
-    def _float_replay(self, replaced: dict) -> dict | None:
-        """Return every quantity in floats with `replaced` (compiled) definitions, or None (a cycle)."""
+    def _float_replay(self, replaced: dict, base: dict | None = None, changed=None) -> dict | None:
+        """Return every quantity in floats with `replaced` (compiled) definitions, or None (a cycle); from
+        `base` (a replay of the other replacements) recomputing only what `changed` changes, when given."""
+        self._float_setup()
+        if self._float_base is None:
+            return None
+        try:
+            if base is not None and changed is not None:
+                return self._float_program.replay(base, replaced, changed)
+            return self._float_program.replay(self._float_base, replaced)
+        except ValueError:
+            return None
+
+    def _float_setup(self) -> None:
+        """Make the float program and its base values (the derivation's own, exact) once."""
         if self._float_program is None:
             self._float_program = FloatProgram(self.program)
             # The program's own values are the derivation's, exact: only what a variant changes is replayed.
@@ -325,12 +349,6 @@ class Judge:
                 self._float_base = {symbol: float(value) for symbol, value in base.items()}
             except TypeError:  # a value that is no real number
                 self._float_base = None
-        if self._float_base is None:
-            return None
-        try:
-            return self._float_program.replay(self._float_base, replaced)
-        except ValueError:
-            return None
 
     def variant_value(self, index: int, symbol: sympy.Symbol, point: int | None = None) -> sympy.Expr | None:
         """Return `symbol` under variant `index`, at the sample (point None) or at a random point."""
@@ -1006,13 +1024,18 @@ class Judge:
                     variants = self.variants()
                     if set(variants[a].replaced).isdisjoint(variants[b].replaced):
                         merged = None if first is None or second is None else {**first, **second}
+                        # From the replay of the variant whose change starts earlier, only what the other
+                        # changes is computed again.
+                        early, late = sorted((a, b), key=self._earliest)
+                        base, changed = self._replay_variant(early), variants[late].replaced
                     else:  # one definition changed by both: the composition, compiled for this pair
                         replaced = self._pair_replaced(a, b)
                         try:
                             merged = None if replaced is None else FloatProgram.compile(replaced)
                         except ValueError:
                             merged = None
-                    self._pair_floats[key] = None if merged is None else self._float_replay(merged)
+                        base = changed = None
+                    self._pair_floats[key] = None if merged is None else self._float_replay(merged, base, changed)
         return _finite(self._pair_floats[key], symbol)
 
     def _distance(self, symbol: sympy.Symbol, variant: Variant) -> int:

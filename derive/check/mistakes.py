@@ -247,8 +247,19 @@ def jacobian_diagonal_only(derivation: Derivation) -> Iterator[Variant]:
 
 
 def swapped_weight(derivation: Derivation) -> Iterator[Variant]:
-    """One weight's indices swapped: w_jk for w_kj in one term of a hidden δ, or in one update."""
+    """One weight's indices swapped: w_jk for w_kj in one term of a net, of a hidden δ, or in one update."""
     definitions = _definitions(derivation)
+    for layer in derivation.network.layers:  # the forward pass: net_j = … + w_kj·x_k + … with w_jk instead
+        matrix = [[c.weight for c in unit.connections] for unit in layer.units]
+        if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
+            continue
+        for a, row in enumerate(matrix):
+            for b, weight in enumerate(row):
+                other = matrix[b][a]
+                if a != b and other.symbol != weight.symbol:
+                    net = layer.units[a].net
+                    yield Variant("swapped_weight", {net: definitions[net].xreplace({weight.symbol: other.symbol})},
+                                  (("weight", weight.name), ("used", other.name)))
     for layer, following in _hidden_layers(derivation):
         matrix = [[c.weight for c in unit.connections] for unit in following.units]
         if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
