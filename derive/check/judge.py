@@ -34,6 +34,7 @@ POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
+MIN_DIAGNOSED_DIGITS = 3  # a number written with fewer significant digits is not traced to a mistake
 MAX_COMPOSED = 4          # of the pairs of mistakes in one definition, the first this many are tried
 MAX_EXTENDED = 256       # derivatives along the graph (∂net_o1/∂w5) added to one judge's program
 MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge (then forgotten, and made again)
@@ -921,6 +922,8 @@ class Judge:
 
     def _find_mistake(self, part: Part, expression: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
                       tolerance, claimed: sympy.Expr) -> Diagnosis | None:
+        if part.literal is not None and (significant_digits(part.literal) or MIN_DIAGNOSED_DIGITS) < MIN_DIAGNOSED_DIGITS:
+            return None  # 0.76: so many values round to it that naming the mistake behind it would be a guess
         found = []
         claimed_float = float(claimed)
         for index, variant in enumerate(self.variants()):
