@@ -908,6 +908,8 @@ class Judge:
                   tolerance) -> Diagnosis | None:
         """Return the mistake that reproduces a wrong part; of several, the one made nearest the quantity.
         Kept per formula, and per number and precision."""
+        if part.literal is not None and (significant_digits(part.literal) or MIN_DIAGNOSED_DIGITS) < MIN_DIAGNOSED_DIGITS:
+            return None  # 0.76: so many values round to it that naming the mistake behind it would be a guess
         try:
             claimed = evaluate(expression, self.values)
         except EvaluationError:
@@ -922,8 +924,6 @@ class Judge:
 
     def _find_mistake(self, part: Part, expression: sympy.Expr, symbol: sympy.Symbol, truth: sympy.Expr,
                       tolerance, claimed: sympy.Expr) -> Diagnosis | None:
-        if part.literal is not None and (significant_digits(part.literal) or MIN_DIAGNOSED_DIGITS) < MIN_DIAGNOSED_DIGITS:
-            return None  # 0.76: so many values round to it that naming the mistake behind it would be a guess
         found = []
         claimed_float = float(claimed)
         for index, variant in enumerate(self.variants()):

@@ -441,7 +441,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
         _check_size(expression)
         literal = _literal(side)
         written, numbers = None, {}
-        if literal is None and not trace_numbers and not expression.free_symbols and _numbers_in(side) > 1:
+        if literal is None and not trace_numbers and not expression.free_symbols and _shown_as_written(side):
             # The numbers as the student put them together, for showing how the part was read.
             tracer = _WrittenBuilder(vocabulary, trace_numbers=True)
             written = tracer.value(_build(tracer, side))
@@ -473,15 +473,20 @@ def _made(recipe: tuple) -> sympy.Expr:
     return _OPERATIONS[name](*(_made(part) for part in parts), evaluate=False)
 
 
-def _numbers_in(tree) -> int:
-    """Return how many numbers a part of the parse tree writes (at most MAX_TRACED_NUMBERS + 1 are counted)."""
+def _shown_as_written(tree) -> bool:
+    """Return True for a part worth showing as written: more than one number, and small enough to trace
+    (at most MAX_TRACED_NUMBERS numbers, nested at most MAX_DEPTH deep)."""
+    try:
+        _check_traceable(tree)
+    except ClaimTooLarge:
+        return False
     stack, count = [tree], 0
-    while stack and count <= MAX_TRACED_NUMBERS:
+    while stack and count < 2:
         node = stack.pop()
         if isinstance(node, lark.Tree):
             count += node.data == "number"
             stack.extend(node.children)
-    return count
+    return count > 1
 
 
 def _unreadable(text: str, error: lark.UnexpectedInput) -> ClaimError:
