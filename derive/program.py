@@ -20,10 +20,8 @@ targets, parameters, learning rate) have no definition.
 from __future__ import annotations
 
 import builtins
-import io
 import math
 import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -373,21 +371,31 @@ _KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "True", "False",
 _VARIABLE = re.compile(r"v\d+\Z")
 
 
+_CHARACTERS = re.compile(r"[^A-Za-z0-9_ \n().,:+\-*/<>=!%\[\]]")  # quotes, #, \\, {, @, ; … are never generated
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_ATTRIBUTE = re.compile(r"(\w*)\s*\.\s*$")
+
+
 def _check_source(source: str, functions: int = 0) -> None:
     """Raise ValueError unless `source` is made of our variables (v0, v1, ...), numbers, operators, a few
     keywords and builtins, math's functions, and (with `functions`) the function names f0 … f<functions - 1>:
-    so no name or text from anywhere else can be compiled."""
-    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    so no name or text from anywhere else can be compiled. It holds no character but letters, digits,
+    spaces, newlines and operators (so no text, comment or escape), and each name is one of those."""
+    bad = _CHARACTERS.search(source)
+    if bad is not None:
+        raise ValueError(f"generated code holds the character {bad.group(0)!r}: text is never compiled")
     own = {f"f{number}" for number in range(functions)}
-    for index, token in enumerate(tokens):
-        if token.type in (tokenize.STRING, tokenize.COMMENT) or token.type == getattr(tokenize, "FSTRING_START", -1):
-            raise ValueError(f"generated code holds text at line {token.start[0]}")
-        if token.type != tokenize.NAME:
-            continue
-        after_math = index >= 2 and tokens[index - 1].string == "." and tokens[index - 2].string == "math"
-        if not (_VARIABLE.match(token.string) or token.string in _KEYWORDS or token.string in own
-                or (after_math and not token.string.startswith("_") and hasattr(math, token.string))):
-            raise ValueError(f"generated code holds the name {token.string[:40]!r}")
+    for match in _IDENTIFIER.finditer(source):
+        start, name = match.start(), match.group(0)
+        if start and source[start - 1].isdigit():
+            continue  # the exponent of a number (1e-3)
+        attribute = _ATTRIBUTE.search(source, max(0, start - 40), start)
+        if attribute is not None:  # name after a dot: only math's own functions and constants
+            if attribute.group(1) == "math" and not name.startswith("_") and hasattr(math, name):
+                continue
+            raise ValueError(f"generated code holds the attribute {name[:40]!r}")
+        if not (_VARIABLE.match(name) or name in _KEYWORDS or name in own):
+            raise ValueError(f"generated code holds the name {name[:40]!r}")
 
 
 def _in_dependency_order(assignments: list[Definition]) -> list[Definition]:
