@@ -14,6 +14,7 @@ import derive
 from derive.check import Judge
 from derive.check.lines import read_lines
 from conftest import SHARED
+from test_graph import PAGE_SPEC
 
 SEEDS = SHARED / "seeds"
 
@@ -35,28 +36,7 @@ aliases:
   y2: net_o2
 """
 
-SEED_004_SPEC = """
-inputs: [a_1, a_2, a_3]
-layers:
-  - units: [h1, h2]
-    activation: identity
-    weights:
-      - [{w11: 0.5}, {w21: 0.4}, {w31: 0.3}]
-      - [{w12: 0.6}, {w22: 0.3}, {w32: 0.2}]
-  - units: [o1]
-    activation: identity
-    weights:
-      - [{v11: 0.7}, {v21: 0.8}]
-loss: half_sse
-sample: {inputs: [1, 2, 3], targets: [3.2]}
-learning_rate: 0.1
-aliases:
-  "a_1'": out_h1
-  "a_2'": out_h2
-  "a_1''": out_o1
-  "w'_{11}": v11
-  "w'_{21}": v21
-"""
+SEED_004_SPEC = PAGE_SPEC  # the Zhihu answer's network and names (tests/test_graph.py)
 
 
 def seed(prefix: str) -> str:

@@ -246,37 +246,36 @@ def jacobian_diagonal_only(derivation: Derivation) -> Iterator[Variant]:
             yield Variant("jacobian_diagonal_only", replaced, (("layer", str(layer.index)),))
 
 
+def _swaps(layer):
+    """Yield (a, b, weight, other) for each weight of `layer`'s square weight matrix off its diagonal (unit a,
+    source b) and the weight in the transposed place (unit b, source a), when the two differ."""
+    matrix = [[c.weight for c in unit.connections] for unit in layer.units]
+    if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
+        return
+    for a, row in enumerate(matrix):
+        for b, weight in enumerate(row):
+            other = matrix[b][a]
+            if a != b and other.symbol != weight.symbol:
+                yield a, b, weight, other
+
+
 def swapped_weight(derivation: Derivation) -> Iterator[Variant]:
     """One weight's indices swapped: w_jk for w_kj in one term of a net, of a hidden δ, or in one update."""
     definitions = _definitions(derivation)
+
+    def swapped(symbol, weight, other) -> Variant:
+        return Variant("swapped_weight", {symbol: definitions[symbol].xreplace({weight.symbol: other.symbol})},
+                       (("weight", weight.name), ("used", other.name)))
+
     for layer in derivation.network.layers:  # the forward pass: net_j = … + w_kj·x_k + … with w_jk instead
-        matrix = [[c.weight for c in unit.connections] for unit in layer.units]
-        if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
-            continue
-        for a, row in enumerate(matrix):
-            for b, weight in enumerate(row):
-                other = matrix[b][a]
-                if a != b and other.symbol != weight.symbol:
-                    net = layer.units[a].net
-                    yield Variant("swapped_weight", {net: definitions[net].xreplace({weight.symbol: other.symbol})},
-                                  (("weight", weight.name), ("used", other.name)))
+        for a, _, weight, other in _swaps(layer):
+            yield swapped(layer.units[a].net, weight, other)
     for layer, following in _hidden_layers(derivation):
-        matrix = [[c.weight for c in unit.connections] for unit in following.units]
-        if len(matrix) < 2 or any(len(row) != len(matrix) for row in matrix):
-            continue
-        for a, row in enumerate(matrix):
-            for b, weight in enumerate(row):
-                other = matrix[b][a]
-                if a == b or other.symbol == weight.symbol:
-                    continue
-                source = QuantitySymbol("dE_dout", layer.units[b].name)
-                yield Variant("swapped_weight", {source: definitions[source].xreplace({weight.symbol: other.symbol})},
-                              (("weight", weight.name), ("used", other.name)))
-                update = QuantitySymbol("update", weight.name)
-                if update in definitions:
-                    yield Variant("swapped_weight",
-                                  {update: definitions[update].xreplace({weight.symbol: other.symbol})},
-                                  (("weight", weight.name), ("used", other.name)))
+        for _, b, weight, other in _swaps(following):
+            yield swapped(QuantitySymbol("dE_dout", layer.units[b].name), weight, other)
+            update = QuantitySymbol("update", weight.name)
+            if update in definitions:
+                yield swapped(update, weight, other)
 
 
 # In the order they are tried: the first variant that reproduces a claim names its mistake.
