@@ -303,6 +303,48 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
 
 @cli.command()
 @click.argument("spec", required=False)
+@click.option("--steps", type=click.IntRange(0, 10_000_000), required=True,
+              help="How many updates to make, each the step `derive run` derives.")
+@click.option("--every", type=click.IntRange(1, 10_000_000), default=None,
+              help="Keep the loss every this many steps (default: about a hundred points).")
+@click.option("-f", "--format", "format_", type=click.Choice(["text", "json", "csv"]), default=None,
+              help="Output format (default: from the -o extension, else text).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+@click.option("--digits", type=click.IntRange(1, 17), default=10, show_default=True,
+              help="Significant digits of the figures in the text output (JSON and CSV keep every digit).")
+@click.option("--lang", default="en", show_default=True, metavar="LANG",
+              help=f"Language of the text output: {', '.join(languages())}, or one of --template-dir's.")
+@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Use message catalogues from this directory (falls back to the built-in ones).")
+def train(spec, steps, every, format_, output, digits, lang, template_dir):
+    """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
+
+    The derivation's own program (forward pass, loss, every δ and gradient,
+    the update) is compiled once from derive's SymPy trees and stepped; the
+    loss is kept every --every steps. Prints the losses, and the loss,
+    outputs and parameters after the last update.
+    """
+    from .train import render_run, train as run_training
+    output = None if output == Path("-") else output
+    if format_ is None:
+        format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
+    try:
+        derivation = derive_network(load(resolve_spec(spec)))
+        if every is not None and steps // every > 100_000:
+            raise InputError("error_training_history", limit=100_000)
+        result = run_training(derivation, steps, every)
+        document = render_run(result, derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
+        if output is not None:
+            write_output(output, document.encode("utf-8"))
+    except DeriveError as error:
+        raise InputError(error) from None
+    if output is None:
+        click.echo(document, nl=not document.endswith("\n"))
+
+
+@cli.command()
+@click.argument("spec", required=False)
 @click.option("--ask", default="delta,gradient,update", show_default=True,
               help="What the sheet asks for: kinds (net, out, E, delta, gradient, update) and/or quantities "
                    "in the claim language (delta_h1, w5_new), comma-separated.")

@@ -1,0 +1,143 @@
+"""derive train: many updates of the derived step, compiled to floats.
+
+Truth is not the code under test: the classic run of 10,000 updates in ../shared/reference (PyTorch
+float64 autograd), PyTorch itself on random networks when it is installed (CI installs the CPU build),
+and the plain-Python model of tests/reference_model.py stepped by central finite differences.
+"""
+import json
+import math
+import random
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import derive
+from derive.cli import cli
+from derive.train import train
+from reference_model import Model
+
+
+def test_ten_thousand_classic_updates_give_pytorchs_figures(reference):
+    run = train(derive.derive(derive.example("classic")), 10_000)
+    expected = reference["train_10000"]
+    assert run.loss == pytest.approx(expected["loss"], rel=1e-12)
+    for unit, value in expected["outputs"].items():
+        assert run.outputs[unit] == pytest.approx(value, rel=1e-12)
+    for name, value in expected["params"].items():
+        assert run.params[name] == pytest.approx(value, rel=1e-12)
+    assert run.history[0] == (0, pytest.approx(reference["loss"], rel=1e-15))
+    assert run.history[1][0] == 100 and len(run.history) == 101
+
+
+def _random_network(rng: random.Random) -> str:
+    hidden = rng.choice(["sigmoid", "tanh", "softplus", "identity"])
+    output, loss = rng.choice([("sigmoid", "half_sse"), ("sigmoid", "bce"), ("identity", "mse"),
+                               ("softmax", "cross_entropy"), ("tanh", "sse")])
+    sizes = [rng.randint(1, 3), rng.randint(1, 3), rng.randint(2, 3)]
+    weight = lambda: round(rng.uniform(-0.8, 0.8), 2)  # noqa: E731
+    layers = []
+    for index, (fan_in, units) in enumerate(zip(sizes, sizes[1:]), start=1):
+        layer = {"units": [f"u{index}_{k}" for k in range(units)], "activation": hidden if index < len(sizes) - 1
+                 else output, "weights": [[weight() for _ in range(fan_in)] for _ in range(units)]}
+        if rng.random() < 0.5:
+            layer["bias"] = {f"b{index}": weight()}            # one bias shared by the layer
+        else:
+            layer["bias"] = [weight() for _ in range(units)]   # one bias a unit
+        layers.append(layer)
+    targets = [0.0] * sizes[-1]
+    if output == "softmax":
+        targets[rng.randrange(sizes[-1])] = 1.0
+    else:
+        targets = [round(rng.uniform(0.1, 0.9), 2) for _ in targets]
+    return yaml.safe_dump({"inputs": [f"x{k}" for k in range(sizes[0])], "layers": layers, "loss": loss,
+                           "sample": {"inputs": [round(rng.uniform(-1, 1), 2) for _ in range(sizes[0])],
+                                      "targets": targets},
+                           "learning_rate": rng.choice([0.1, 0.5]), "update_biases": rng.random() < 0.7})
+
+
+def _torch_run(text: str, steps: int):
+    """The same network in PyTorch float64, trained by torch.optim.SGD: (loss, {param: value})."""
+    import torch
+    model = Model(text)
+    data = model.data
+    params = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in model.params.items()}
+    trainable = [tensor for name, tensor in params.items()
+                 if data.get("update_biases", True) or not any(name in biases for *_, biases in model.layout)]
+    optimizer = torch.optim.SGD(trainable, lr=float(data["learning_rate"]))
+    functions = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "identity": lambda x: x,
+                 "softplus": torch.nn.functional.softplus}
+
+    def loss_now():
+        values = [torch.tensor(float(v), dtype=torch.float64) for v in data["sample"]["inputs"]]
+        for units, activation, rows, biases in model.layout:
+            nets = [sum(params[w] * v for w, v in zip(row, values)) + (params[b] if b else 0.0)
+                    for row, b in zip(rows, biases)]
+            values = list(torch.softmax(torch.stack(nets), 0)) if activation == "softmax" else \
+                [functions[activation](net) for net in nets]
+        targets = [float(t) for t in data["sample"]["targets"]]
+        terms = {"half_sse": lambda o, t: 0.5 * (t - o) ** 2, "sse": lambda o, t: (t - o) ** 2,
+                 "mse": lambda o, t: (t - o) ** 2, "bce": lambda o, t: -(t * torch.log(o) + (1 - t) * torch.log(1 - o)),
+                 "cross_entropy": lambda o, t: -t * torch.log(o)}[data["loss"]]
+        total = sum(terms(o, t) for o, t in zip(values, targets))
+        return total / len(values) if data["loss"] == "mse" else total
+
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss_now().backward()
+        optimizer.step()
+    with torch.no_grad():
+        return float(loss_now()), {name: float(tensor) for name, tensor in params.items()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_networks_train_as_pytorch_does(seed):
+    from conftest import require_module
+    require_module("torch")
+    text = _random_network(random.Random(seed))
+    run = train(derive.derive(derive.load_text(text)), 50, every=10)
+    loss, params = _torch_run(text, 50)
+    assert run.loss == pytest.approx(loss, rel=1e-10, abs=1e-14)
+    for name, value in params.items():
+        assert run.params[name] == pytest.approx(value, rel=1e-10, abs=1e-14), name
+
+
+def test_a_few_updates_agree_with_finite_differences_of_an_independent_model():
+    text = _random_network(random.Random(11))
+    model = Model(text)
+    eta, trained = float(model.data["learning_rate"]), model.data.get("update_biases", True)
+    biases = {b for *_, names in model.layout for b in names if b}
+    for _ in range(3):  # three updates by central differences of the plain-Python model
+        gradients = {name: model.finite_difference(name, 1e-6) for name in model.params}
+        for name, gradient in gradients.items():
+            if trained or name not in biases:
+                model.params[name] -= eta * gradient
+    run = train(derive.derive(derive.load_text(text)), 3)
+    for name, value in model.params.items():
+        assert run.params[name] == pytest.approx(value, rel=1e-6, abs=1e-8), name
+    assert run.loss == pytest.approx(model.loss(), rel=1e-6)
+
+
+def test_the_command_writes_json_csv_and_text_in_any_language(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", "classic", "--steps", "200", "--every", "50", "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert set(data) == {"steps", "loss", "outputs", "params", "history", "every"}
+    assert list(data["history"]) == ["0", "50", "100", "150", "200"] and data["steps"] == 200
+    assert data["loss"] == data["history"]["200"] < data["history"]["0"]
+    csv = runner.invoke(cli, ["train", "--steps", "4", "-f", "csv"]).output.splitlines()
+    assert csv[0] == "step,loss" and [line.split(",")[0] for line in csv[1:]] == ["0", "1", "2", "3", "4"]
+    assert all(math.isfinite(float(line.split(",")[1])) for line in csv[1:])
+    chinese = runner.invoke(cli, ["train", "--steps", "3", "--lang", "zh"]).output
+    assert "次更新后的损失" in chinese and "update" not in chinese and "Loss" not in chinese
+
+
+def test_a_run_that_diverges_is_one_line_and_exit_code_2(tmp_path):
+    spec = tmp_path / "wild.yaml"
+    spec.write_text(derive.examples.path("classic").read_text(encoding="utf-8")
+                    .replace("activation: sigmoid", "activation: identity").replace("learning_rate: 0.5", "learning_rate: 50"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", str(spec), "--steps", "1000", "-o", str(tmp_path / "out.json")])
+    assert result.exit_code == 2 and "diverges" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out.json").exists()
