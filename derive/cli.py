@@ -325,14 +325,14 @@ def train(spec, steps, every, format_, output, digits, lang, template_dir):
     loss is kept every --every steps. Prints the losses, and the loss,
     outputs and parameters after the last update.
     """
-    from .train import render_run, train as run_training
+    from .train import MAX_HISTORY, render_run, train as run_training
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
     try:
         derivation = derive_network(load(resolve_spec(spec)))
-        if every is not None and steps // every > 100_000:
-            raise InputError("error_training_history", limit=100_000)
+        if every is not None and steps // every > MAX_HISTORY:
+            raise InputError("error_training_history", limit=MAX_HISTORY)
         result = run_training(derivation, steps, every)
         document = render_run(result, derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
         if output is not None:

@@ -46,7 +46,7 @@ def train(derivation: Derivation, steps: int, every: int | None = None) -> Run:
         raise ValueError(f"at most {MAX_HISTORY} losses are kept: choose a larger every")
     network = derivation.network
     trainable = [p for p in network.parameters if p.trainable]
-    outputs = [unit for unit in network.output_layer.units]
+    outputs = list(network.output_layer.units)
     after = [p.symbol.after for p in trainable]
     wanted = after + [network.loss, network.loss.after] + [unit.out.after for unit in outputs]
     compiled = derivation.program.compile(wanted)
@@ -67,7 +67,7 @@ def train(derivation: Derivation, steps: int, every: int | None = None) -> Run:
             arguments[slot] = value
         loss = results[count + 1]  # at the parameters after this update
         if step % every == 0 or step == steps:
-            if not all(math.isfinite(value) for value in results):
+            if not all(isinstance(value, float) and math.isfinite(value) for value in results):  # not complex
                 raise TrainingError("error_training_diverged", step=step)
             if step % every == 0:
                 history.append((step, loss))
