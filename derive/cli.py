@@ -325,7 +325,8 @@ def train(spec, steps, every, format_, output, digits, lang, template_dir):
     loss is kept every --every steps. Prints the losses, and the loss,
     outputs and parameters after the last update.
     """
-    from .train import MAX_HISTORY, render_run, train as run_training
+    from .render.training import render_run
+    from .train import MAX_HISTORY, train as run_training
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"

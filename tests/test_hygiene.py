@@ -94,7 +94,7 @@ def test_no_formula_is_written_by_hand_in_the_templates():
 
 
 ENGINE = ("spec", "network", "derivation", "calculus", "program", "quantities", "functions", "formula", "numbers",
-          "verify", "budget", "errors")
+          "verify", "budget", "errors", "graph", "train")
 VIEWS = ("render", "export", "handout", "notation", "api", "cli", "files")
 
 
