@@ -311,13 +311,15 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
               help="Output format (default: from the -o extension, else text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the loss curve as an SVG file (written by derive; no plotting library).")
 @click.option("--digits", type=click.IntRange(1, 17), default=10, show_default=True,
               help="Significant digits of the figures in the text output (JSON and CSV keep every digit).")
 @click.option("--lang", default="en", show_default=True, metavar="LANG",
               help=f"Language of the text output: {', '.join(languages())}, or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use message catalogues from this directory (falls back to the built-in ones).")
-def train(spec, steps, every, format_, output, digits, lang, template_dir):
+def train(spec, steps, every, format_, output, plot, digits, lang, template_dir):
     """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
 
     The derivation's own program (forward pass, loss, every δ and gradient,
@@ -325,7 +327,7 @@ def train(spec, steps, every, format_, output, digits, lang, template_dir):
     loss is kept every --every steps. Prints the losses, and the loss,
     outputs and parameters after the last update.
     """
-    from .render.training import render_run
+    from .render.training import render_curve, render_run
     from .train import MAX_HISTORY, train as run_training
     output = None if output == Path("-") else output
     if format_ is None:
@@ -336,8 +338,13 @@ def train(spec, steps, every, format_, output, digits, lang, template_dir):
             raise InputError("error_training_history", limit=MAX_HISTORY)
         result = run_training(derivation, steps, every)
         document = render_run(result, derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
+        if plot is not None and plot.suffix.lower() != ".svg":
+            raise InputError("error_plot_format", file=plot.name)
+        curve = render_curve(result, lang=lang, template_dir=template_dir) if plot is not None else None
         if output is not None:
             write_output(output, document.encode("utf-8"))
+        if curve is not None:
+            write_output(plot, curve.encode("utf-8"))
     except DeriveError as error:
         raise InputError(error) from None
     if output is None:

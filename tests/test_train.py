@@ -141,3 +141,26 @@ def test_a_run_that_diverges_is_one_line_and_exit_code_2(tmp_path):
     result = CliRunner().invoke(cli, ["train", str(spec), "--steps", "1000", "-o", str(tmp_path / "out.json")])
     assert result.exit_code == 2 and "diverges" in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out.json").exists()
+
+
+def test_the_loss_curve_is_an_svg_of_every_kept_step(tmp_path):
+    from xml.etree import ElementTree
+    runner = CliRunner()
+    for name in ("a.svg", "b.svg"):
+        result = runner.invoke(cli, ["train", "--steps", "2000", "--every", "100", "-o", str(tmp_path / "run.json"),
+                                     "--plot", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()  # the same run, the same file
+    history = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))["history"]
+    svg = ElementTree.fromstring((tmp_path / "a.svg").read_text(encoding="utf-8").split("\n", 2)[2])
+    namespace = "{http://www.w3.org/2000/svg}"
+    points = [tuple(map(float, pair.split(","))) for pair in svg.find(f"{namespace}polyline").get("points").split()]
+    assert len(points) == len(history) == 21
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)  # one point a kept step, left to right
+    losses = list(history.values())
+    # the higher the loss, the higher on the page (smaller y), point for point
+    assert sorted(range(len(losses)), key=losses.__getitem__) == sorted(range(len(ys)), key=lambda i: -ys[i])
+    assert svg.find(f"{namespace}title").text == "Loss during 2000 update(s)"
+    refused = runner.invoke(cli, ["train", "--steps", "5", "--plot", str(tmp_path / "c.png")])
+    assert refused.exit_code == 2 and ".svg" in refused.output and not (tmp_path / "c.png").exists()
