@@ -312,7 +312,8 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw the loss curve as an SVG file (written by derive; no plotting library).")
+              help="Also draw the loss curve: .svg (written by derive), .png or .pdf (through matplotlib: "
+                   "pip install 'derive[plot]').")
 @click.option("--digits", type=click.IntRange(1, 17), default=10, show_default=True,
               help="Significant digits of the figures in the text output (JSON and CSV keep every digit).")
 @click.option("--lang", default="en", show_default=True, metavar="LANG",
@@ -327,7 +328,8 @@ def train(spec, steps, every, format_, output, plot, digits, lang, template_dir)
     loss is kept every --every steps. Prints the losses, and the loss,
     outputs and parameters after the last update.
     """
-    from .render.training import render_curve, render_run
+    from .render.plots import IMAGE_FORMATS
+    from .render.training import render_curve, render_curve_image, render_run
     from .train import MAX_HISTORY, train as run_training
     output = None if output == Path("-") else output
     if format_ is None:
@@ -338,13 +340,15 @@ def train(spec, steps, every, format_, output, plot, digits, lang, template_dir)
             raise InputError("error_training_history", limit=MAX_HISTORY)
         result = run_training(derivation, steps, every)
         document = render_run(result, derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
-        if plot is not None and plot.suffix.lower() != ".svg":
+        kind = plot.suffix.lower().lstrip(".") if plot is not None else None
+        if kind is not None and kind not in ("svg", *IMAGE_FORMATS):
             raise InputError("error_plot_format", file=plot.name)
-        curve = render_curve(result, lang=lang, template_dir=template_dir) if plot is not None else None
+        curve = None if kind is None else render_curve(result, lang=lang, template_dir=template_dir).encode("utf-8") \
+            if kind == "svg" else render_curve_image(result, kind, lang=lang, template_dir=template_dir)
         if output is not None:
             write_output(output, document.encode("utf-8"))
         if curve is not None:
-            write_output(plot, curve.encode("utf-8"))
+            write_output(plot, curve)
     except DeriveError as error:
         raise InputError(error) from None
     if output is None:

@@ -164,3 +164,22 @@ def test_the_loss_curve_is_an_svg_of_every_kept_step(tmp_path):
     assert svg.find(f"{namespace}title").text == "Loss during 2000 update(s)"
     refused = runner.invoke(cli, ["train", "--steps", "5", "--plot", str(tmp_path / "c.png")])
     assert refused.exit_code == 2 and ".svg" in refused.output and not (tmp_path / "c.png").exists()
+
+
+def test_the_loss_curve_as_png_and_pdf_through_matplotlib(tmp_path):
+    import struct
+    import subprocess
+    from conftest import require_module, require_tool
+    require_module("matplotlib")  # the plot extra; the test extra installs it, so CI runs this
+    runner = CliRunner()
+    made = {}
+    for name in ("a.png", "b.png", "c.pdf"):
+        result = runner.invoke(cli, ["train", "--steps", "300", "--plot", str(tmp_path / name), "-o",
+                                     str(tmp_path / "run.csv")])
+        assert result.exit_code == 0, result.output
+        made[name] = (tmp_path / name).read_bytes()
+    assert made["a.png"] == made["b.png"] and made["a.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", made["a.png"][16:24]) == (768, 432)  # 6.4 × 3.6 inches at 120 dpi
+    text = subprocess.run([require_tool("pdftotext"), str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Loss during 300 update(s)" in text and "step" in text

@@ -7,11 +7,9 @@ catalogue key and fields, written out here in the report's language.
 """
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from ..errors import RenderError
 from ..notation import Notation
 from ..numbers import format_number, to_float
 from ..catalogue import Messages
@@ -275,31 +273,21 @@ def render_chart_image(report, format: str, lang: str = "en", template_dir=None)
     """Return the class's mistakes as a PNG or PDF bar chart, drawn by matplotlib (the optional extra
     `derive[plot]`); the same chart as :func:`render_chart`'s SVG. The file is the same for the same
     report: no date or version is written into it. RenderError when matplotlib is not installed."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg", force=True)
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise RenderError("error_needs_matplotlib", format=format) from None
+    from .plots import figure_bytes
     messages = Messages(template_directory(template_dir), lang)
     view = class_view(report, messages)
     mistakes = view["mistakes"] or []
-    rows = max(len(mistakes), 1)
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "sans-serif"],
-                                "svg.hashsalt": "derive", "pdf.compression": 6}):
-        figure = Figure(figsize=(8, 0.9 + 0.36 * rows), dpi=120, layout="constrained")
+
+    def draw(figure, ticker):
         axes = figure.add_subplot()
         names, counts = [m["name"] for m in mistakes][::-1], [m["count"] for m in mistakes][::-1]
         bars = axes.barh(names, counts, color="#4a78a8")
         axes.bar_label(bars, padding=3)
         axes.set_title(messages("class_chart_title", students=view["students"]), loc="left", fontsize=12)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         axes.spines[["top", "right"]].set_visible(False)
-        buffer = io.BytesIO()
-        metadata = {"Software": None} if format == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
-        figure.savefig(buffer, format=format, metadata=metadata)
-    return buffer.getvalue()
+
+    return figure_bytes(draw, format, (8, 0.9 + 0.36 * max(len(mistakes), 1)))
 
 
 def _figure(value: float) -> str:

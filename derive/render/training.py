@@ -71,3 +71,25 @@ def render_curve(run, lang: str = "en", template_dir=None) -> str:
             "points": " ".join(f"{x(step)},{y(loss)}" for step, loss in run.history)}
     return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n'
                     + render_template(Path(root), "svg", "svg/curve.svg.j2", {"plot": plot}))
+
+
+def render_curve_image(run, format: str, lang: str = "en", template_dir=None) -> bytes:
+    """Return the run's loss curve as PNG or PDF, drawn by matplotlib (`derive[plot]`): the same curve as
+    :func:`render_curve`'s SVG, the same bytes for the same run."""
+    from .plots import figure_bytes
+    _ = Messages(template_directory(template_dir), lang)
+    steps = [step for step, _loss in run.history]
+    losses = [loss for _step, loss in run.history]
+
+    def draw(figure, ticker):
+        axes = figure.add_subplot()
+        axes.plot(steps, losses, color="#4a78a8", linewidth=2)
+        if all(loss > 0 for loss in losses) and max(losses) > 10 * min(losses):
+            axes.set_yscale("log")
+        axes.set_title(_("train_curve_title", steps=run.steps), loc="left", fontsize=12)
+        axes.set_xlabel(_("train_step"))
+        axes.set_ylabel(_("train_loss"))
+        axes.grid(True, color="#dddddd")
+        axes.spines[["top", "right"]].set_visible(False)
+
+    return figure_bytes(draw, format, (6.4, 3.6))
