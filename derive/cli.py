@@ -118,6 +118,82 @@ def document_options(function):
     return function
 
 
+HYPER_OPTIONS = ("momentum", "alpha", "beta1", "beta2", "eps", "weight_decay")
+
+
+def rule_options(function):
+    """The options choosing the update rule and its hyper-parameters (spec keys: optimizer: {name, …})."""
+    from .functions import UPDATE_RULES
+    options = [click.option("--optimizer", type=click.Choice(list(UPDATE_RULES)), default=None,
+                            help="The update rule (default: the spec's optimizer, else sgd).")]
+    options += [click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="NUMBER",
+                             help=f"The rule's {name} (torch.optim's name and default).") for name in HYPER_OPTIONS]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def with_rule(spec, optimizer: str | None, hyper: dict):
+    """Return `spec` with the update rule the options ask for: --optimizer (the spec's hyper-parameters kept
+    when it names the spec's own rule) and any hyper-parameter given; the spec itself when none is."""
+    from dataclasses import replace
+    from .functions import update_rule
+    from .spec import hyperparameter, number_text
+    given = {name: value for name, value in hyper.items() if value is not None}
+    if optimizer is None and not given:
+        return spec
+    name = optimizer or spec.optimizer.name
+    values = dict(spec.optimizer.hyper) if name == spec.optimizer.name else {}
+    defaults = dict(update_rule(name).hyper)
+    values = {key: value for key, value in values.items() if key in defaults}
+    for key, text in given.items():
+        values[key] = hyperparameter(key, number_text(text, f"--{key.replace('_', '-')}"),
+                                     f"--{key.replace('_', '-')}")
+    return replace(spec, optimizer=update_rule(name, f"--optimizer {name}", **values))
+
+
+def chosen_spec(spec: str | None, sample_number: int | None, optimizer: str | None, hyper: dict):
+    """Return the spec named on the command line, with the sample and the update rule its options choose."""
+    loaded = with_rule(load(resolve_spec(spec)), optimizer, hyper)
+    if sample_number is not None:
+        if sample_number > len(loaded.samples):
+            raise InputError("error_sample_number", number=sample_number, count=len(loaded.samples))
+        loaded = loaded.with_sample(sample_number)
+    return loaded
+
+
+MAX_COMPARED = 6  # update rules one --compare trains
+
+
+def rule_list(text: str) -> list[str]:
+    """Return the update rules --compare names (comma-separated, each once, known, at most MAX_COMPARED)."""
+    from .functions import UPDATE_RULES
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in UPDATE_RULES]
+    if unknown or not names:
+        raise InputError("error_unknown_update_rule", name=(unknown or [text])[0][:40], known=", ".join(UPDATE_RULES))
+    if len(set(names)) != len(names) or len(names) > MAX_COMPARED:
+        raise InputError("error_compare_rules", limit=MAX_COMPARED)
+    return names
+
+
+def compared_rule(spec, name: str, hyper: dict):
+    """Return `spec` with the rule `name` for --compare: the hyper-parameters given that the rule takes."""
+    from .functions import update_rule
+    taken = dict(update_rule(name).hyper)
+    return with_rule(spec, name, {key: value for key, value in hyper.items() if key in taken})
+
+
+def with_batch(spec, text: str):
+    """Return `spec` with the batch --batch gives: full, each, or a mini-batch size."""
+    from dataclasses import replace
+    if text in ("full", "each"):
+        return replace(spec, batch=text)
+    if not text.isdigit() or not 1 <= int(text) <= len(spec.samples):
+        raise InputError("error_batch", count=len(spec.samples))
+    return replace(spec, batch=int(text))
+
+
 def document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space=0.0) -> Options:
     """Return the Options of a document command. The diagram shows numbers at 4 significant digits unless
     --digits was given (a diagram with 9-digit labels is hard to read)."""
@@ -137,9 +213,12 @@ def document_settings(digits, exact, notation, lang, diagram_labels, unit_values
                    "with md, the diagram goes to an .svg file beside it.")
 @click.option("--verify", is_flag=True,
               help="Check every gradient against the direct derivative and finite differences.")
+@click.option("--sample", "sample_number", type=click.IntRange(1, None), default=None, metavar="K",
+              help="Derive the step on the spec's sample K of its samples (default: the first).")
+@rule_options
 @document_options
-def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_labels, unit_values, round_steps,
-        template_dir):
+def run(spec, format_, output, verify, sample_number, optimizer, digits, exact, notation, lang, diagram_labels,
+        unit_values, round_steps, template_dir, **hyper):
     """Derive one backpropagation step for SPEC and print the worked example.
 
     SPEC is a network file (YAML or JSON) or the name of a built-in example;
@@ -157,7 +236,8 @@ def run(spec, format_, output, verify, digits, exact, notation, lang, diagram_la
         raise InputError("error_verify_round_steps")
     options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir)
     try:
-        derivation = derive_network(load(resolve_spec(spec)), verify=verify, round_steps=round_steps)
+        derivation = derive_network(chosen_spec(spec, sample_number, optimizer, hyper), verify=verify,
+                                    round_steps=round_steps)
         diagram = output.with_suffix(".svg") if format_ == "md" and output is not None else None
         files = document_files(derivation, format_, output, options, diagram=diagram)
         if output is not None:
@@ -303,8 +383,15 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
 
 @cli.command()
 @click.argument("spec", required=False)
-@click.option("--steps", type=click.IntRange(0, 10_000_000), required=True,
+@click.option("--steps", type=click.IntRange(0, 10_000_000), default=None,
               help="How many updates to make, each the step `derive run` derives.")
+@click.option("--epochs", type=click.IntRange(0, 10_000_000), default=None,
+              help="Or how many passes over the spec's samples (each pass as many updates as it has batches).")
+@click.option("--batch", default=None, metavar="full|each|N",
+              help="How the samples are taken (default: the spec's batch, else full).")
+@click.option("--compare", default=None, metavar="RULES",
+              help="Train once with each of these update rules (sgd,momentum,adam) and show them side by side; "
+                   "--plot draws every curve on one plot.")
 @click.option("--every", type=click.IntRange(1, 10_000_000), default=None,
               help="Keep the loss every this many steps (default: about a hundred points).")
 @click.option("-f", "--format", "format_", type=click.Choice(["text", "json", "csv"]), default=None,
@@ -320,31 +407,52 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
               help=f"Language of the text output: {', '.join(languages())}, or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use message catalogues from this directory (falls back to the built-in ones).")
-def train(spec, steps, every, format_, output, plot, digits, lang, template_dir):
+@rule_options
+def train(spec, steps, epochs, batch, compare, every, format_, output, plot, digits, lang, template_dir, optimizer,
+          **hyper):
     """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
 
     The derivation's own program (forward pass, loss, every δ and gradient,
-    the update) is compiled once from derive's SymPy trees and stepped; the
-    loss is kept every --every steps. Prints the losses, and the loss,
-    outputs and parameters after the last update.
+    the update rule's lines) is compiled once from derive's SymPy trees and
+    stepped; the loss is kept every --every steps. Prints the losses, and the
+    loss, outputs and parameters after the last update. Give --steps or
+    --epochs.
     """
     from .render.plots import IMAGE_FORMATS
-    from .render.training import render_curve, render_curve_image, render_run
-    from .train import MAX_HISTORY, train as run_training
+    from .render.training import render_comparison, render_curves, render_curves_image, render_run
+    from .train import MAX_HISTORY, MAX_STEPS, batches_per_epoch, train as run_training
     output = None if output == Path("-") else output
     if format_ is None:
         format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
+    if (steps is None) == (epochs is None):
+        raise InputError("error_steps_or_epochs")
     try:
-        derivation = derive_network(load(resolve_spec(spec)))
+        if compare is not None and optimizer is not None:
+            raise InputError("error_compare_optimizer")
+        loaded = chosen_spec(spec, None, optimizer, hyper if compare is None else {})
+        if batch is not None:
+            loaded = with_batch(loaded, batch)
+        steps = steps if steps is not None else epochs * batches_per_epoch(loaded)
+        if steps > MAX_STEPS:
+            raise InputError("error_too_many_steps", limit=MAX_STEPS)
         if every is not None and steps // every > MAX_HISTORY:
             raise InputError("error_training_history", limit=MAX_HISTORY)
-        result = run_training(derivation, steps, every)
-        document = render_run(result, derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
         kind = plot.suffix.lower().lstrip(".") if plot is not None else None
         if kind is not None and kind not in ("svg", *IMAGE_FORMATS):
             raise InputError("error_plot_format", file=plot.name)
-        curve = None if kind is None else render_curve(result, lang=lang, template_dir=template_dir).encode("utf-8") \
-            if kind == "svg" else render_curve_image(result, kind, lang=lang, template_dir=template_dir)
+        specs = [loaded] if compare is None else [compared_rule(loaded, name, hyper) for name in rule_list(compare)]
+        derivations = [derive_network(each) for each in specs]
+        results = [run_training(derivation, steps, every) for derivation in derivations]
+        derivation = derivations[0]
+        if compare is None:
+            document = render_run(results[0], derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
+        else:
+            document = render_comparison(results, derivation, format_, digits=digits, lang=lang,
+                                         template_dir=template_dir)
+        legend = compare is not None
+        curve = None if kind is None else \
+            render_curves(results, lang=lang, template_dir=template_dir, legend=legend).encode("utf-8") \
+            if kind == "svg" else render_curves_image(results, kind, lang=lang, template_dir=template_dir, legend=legend)
         if output is not None:
             write_output(output, document.encode("utf-8"))
         if curve is not None:

@@ -7,14 +7,14 @@ particular activation or loss.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import sympy
 
 from . import calculus, verify
 from .budget import within
-from .functions import GENERIC, Summed, UpdateRule, X, shown, update_rule
+from .functions import GENERIC, Summed, UpdateRule, X, shown
 from .network import Layer, Network, Parameter, Unit
 from .quantities import QuantitySymbol
 from .numbers import PRECISION, evaluate, round_to
@@ -114,10 +114,10 @@ class Derivation:
 
 
 class _Deriver:
-    def __init__(self, network: Network, round_steps: int | None = None, rule: UpdateRule | None = None):
+    def __init__(self, network: Network, round_steps: int | None = None):
         self.network = network
         self.round_steps = round_steps
-        self.rule = rule or update_rule()
+        self.rule = network.rule
         self.values: dict[sympy.Symbol, sympy.Expr] = dict(network.given_values())
         self.steps: list[Step] = []
         self.program: list[tuple[sympy.Symbol, sympy.Expr]] = []
@@ -322,14 +322,14 @@ class _Deriver:
 
     # update and after ---------------------------------------------------
     def update(self) -> None:
-        eta = self.network.learning_rate
+        """Each parameter's update by the rule's lines (derive.functions.UpdateRule.apply): one step for each
+        line (Adam: m, v, m̂, v̂, then p⁺), every formula the catalogue's, with this parameter's quantities."""
         for parameter in self.network.parameters:
-            lhs, gradient = parameter.symbol.after, QuantitySymbol("gradient", parameter.name)
-            if parameter.trainable:
-                self.add(lhs, None, (self.rule.written(parameter.symbol, gradient, eta),),
-                         self.rule(parameter.symbol, gradient, eta))
-            else:
-                self.add(lhs, None, (parameter.symbol,), parameter.symbol, notes=("not_updated",))
+            if not parameter.trainable:
+                self.add(parameter.symbol.after, None, (parameter.symbol,), parameter.symbol, notes=("not_updated",))
+                continue
+            for lhs, written, definition in rule_lines(self.rule, parameter.name):
+                self.add(lhs, None, (written,), definition)
 
     def after(self) -> None:
         """Append the forward pass with the updated parameters to the program, and its figures to the steps."""
@@ -376,6 +376,33 @@ def general_rules(taken: set[str] = frozenset()) -> dict[str, tuple[sympy.Expr, 
     }
 
 
+def rule_lines(rule: UpdateRule, parameter: str) -> list[tuple]:
+    """Return the update of `parameter` by `rule` as (quantity computed, formula as written, definition):
+    the catalogue's lines with this parameter's quantities (for a parameter named p, the rule in general:
+    p⁺ = p − η ∂E/∂p)."""
+    def symbols(name):
+        if name == "p":
+            return QuantitySymbol("param", parameter)
+        if name == "g":
+            return QuantitySymbol("gradient", parameter)
+        if name == "eta":
+            return QuantitySymbol("eta")
+        if name == "t":
+            return QuantitySymbol("step_number")
+        if name in rule.states:
+            return QuantitySymbol("state", name, parameter)
+        return QuantitySymbol("hyper", name)
+
+    def results(name):
+        if name == "p":
+            return QuantitySymbol("update", parameter)
+        if name in rule.states:
+            return QuantitySymbol("after_state", name, parameter)
+        return QuantitySymbol("rule_term", name, parameter)
+
+    return rule.apply(symbols, results)
+
+
 def index_letters(taken) -> tuple[str, str, str]:
     """Return the index letters i, j, k of general formulas, skipping any the network uses as a name."""
     return tuple([letter for letter in ("i", "j", "k", "l", "m", "n", "p", "q") if letter not in taken][:3])
@@ -398,14 +425,16 @@ def derive(network_or_spec, verify: bool = False, round_steps: int | None = None
     With `round_steps`, every computed value is rounded to that many decimals
     before the next step uses it, as in a hand calculation (then `verify`,
     which compares exact figures, is not available). `rule` is the update rule
-    (default: the catalogue's sgd, p − η ∂E/∂p).
+    (default: the spec's optimizer, the catalogue's sgd unless it names another).
     """
     if verify and round_steps is not None:
         raise ValueError("verify compares exact figures; it cannot be combined with round_steps")
     from .network import build
     from .spec import Spec
     network = build(network_or_spec) if isinstance(network_or_spec, Spec) else network_or_spec
-    deriver = _Deriver(network, round_steps, rule)
+    if rule is not None and rule != network.rule:
+        network = build(replace(network.spec, optimizer=rule))
+    deriver = _Deriver(network, round_steps)
     deriver.forward()
     deriver.loss()
     deriver.backward()

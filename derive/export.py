@@ -26,6 +26,13 @@ def to_data(derivation) -> dict:
                    "targets": {u.name: to_float(v) for u, v in zip(network.output_layer.units, spec.targets)}},
         "learning_rate": to_float(spec.learning_rate),
     }
+    rule = network.rule
+    data["optimizer"] = {"name": rule.name, **{name: to_float(value) for name, value in rule.hyper}}
+    if rule.states:  # the rule's state after the update, by parameter
+        data["state"] = {p.name: {name: to_float(value("after_state", name, p.name)) for name in rule.states}
+                         for p in network.parameters if p.trainable}
+    if len(spec.samples) > 1:
+        data["samples"] = len(spec.samples)
     if derivation.checks:
         data["verification"] = {
             "passed": derivation.verified,

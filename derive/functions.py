@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import sympy
 
@@ -31,10 +32,41 @@ ACTIVATIONS: dict[str, tuple[str, str, str]] = {
 ACTIVATION_ALIASES = {"linear": "identity"}
 LAYER_ACTIVATIONS = ("softmax",)
 
-# name -> formula for a parameter's value after one update, in p (the parameter), g (∂E/∂p) and eta (the
-# learning rate). Rules with a state of their own (momentum, Adam) are the next entries of this table.
-UPDATE_RULES: dict[str, str] = {
-    "sgd": "p - eta*g",
+# name -> (hyper-parameters with their defaults, the rule's state, its lines). Each line (name, formula)
+# computes one value for each trainable parameter, in p (the parameter), g (∂E/∂p), eta (the learning rate),
+# t (the number of this update, counted from 1), the hyper-parameters, the state (each starts at 0) and the
+# names of the lines before it; a state's name after the line that updates it is its new value, and the line
+# named p is the parameter after the update. The conventions and defaults are torch.optim's (`momentum`,
+# for which torch has no default, is 0.9). Adding a rule is one entry here: SymPy and derive do the rest.
+UPDATE_RULES: dict[str, tuple[dict[str, str], tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "sgd": ({}, (), (("p", "p - eta*g"),)),
+    "momentum": ({"momentum": "0.9"}, ("b",), (("b", "momentum*b + g"), ("p", "p - eta*b"))),
+    "nesterov": ({"momentum": "0.9"}, ("b",), (("b", "momentum*b + g"), ("p", "p - eta*(g + momentum*b)"))),
+    "rmsprop": ({"alpha": "0.99", "eps": "1e-8"}, ("v",),
+                (("v", "alpha*v + (1 - alpha)*g^2"), ("p", "p - eta*g/(sqrt(v) + eps)"))),
+    "adagrad": ({"eps": "1e-10"}, ("s",), (("s", "s + g^2"), ("p", "p - eta*g/(sqrt(s) + eps)"))),
+    "adam": ({"beta1": "0.9", "beta2": "0.999", "eps": "1e-8"}, ("m", "v"),
+             (("m", "beta1*m + (1 - beta1)*g"), ("v", "beta2*v + (1 - beta2)*g^2"),
+              ("mhat", "m/(1 - beta1^t)"), ("vhat", "v/(1 - beta2^t)"),
+              ("p", "p - eta*mhat/(sqrt(vhat) + eps)"))),
+}
+# Every rule takes weight_decay (default 0): when it is not 0, the gradient the rule's lines use is first
+# g + weight_decay·p (torch's L2 penalty), one line more.
+WEIGHT_DECAY = ("g", "g + weight_decay*p")
+# hyper-parameter -> (LaTeX, text, lowest value, whether the lowest is allowed, highest value or None,
+# whether the highest is allowed)
+HYPERPARAMETERS: dict[str, tuple[str, str, str, bool, str | None, bool]] = {
+    "momentum": (r"\mu", "μ", "0", True, "1", False),
+    "alpha": (r"\alpha", "α", "0", True, "1", False),
+    "beta1": (r"\beta_{1}", "β₁", "0", True, "1", False),
+    "beta2": (r"\beta_{2}", "β₂", "0", True, "1", False),
+    "eps": (r"\epsilon", "ε", "0", False, None, False),
+    "weight_decay": (r"\lambda", "λ", "0", True, None, False),
+}
+# A state's or a line's name -> (LaTeX, text)
+RULE_NAMES: dict[str, tuple[str, str]] = {
+    "b": ("b", "b"), "v": ("v", "v"), "s": ("s", "s"), "m": ("m", "m"),
+    "mhat": (r"\hat{m}", "m̂"), "vhat": (r"\hat{v}", "v̂"), "g": ("g", "g"),
 }
 P = sympy.Symbol("p", real=True)
 G = sympy.Symbol("g", real=True)
@@ -52,39 +84,88 @@ LOSSES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+STEP = sympy.Symbol("step", real=True)  # t in an update rule's formulas: the number of this update
+
+
 @dataclass(frozen=True)
 class UpdateRule:
-    """How a parameter is updated: `formula` in P, G and ETA (see UPDATE_RULES)."""
+    """An update rule of the catalogue (UPDATE_RULES) with its hyper-parameters' values.
+
+    `lines` are (name, formula) in the placeholders of :func:`rule_symbol` (P, G, ETA, STEP and a symbol
+    for each hyper-parameter, state and earlier line); `written` the same formulas unevaluated, in the
+    catalogue's order (β₁ m + (1 − β₁) g); `hyper` every hyper-parameter's value.
+    """
 
     name: str
-    formula: sympy.Expr
+    hyper: tuple[tuple[str, sympy.Rational], ...]
+    states: tuple[str, ...]
+    lines: tuple[tuple[str, sympy.Expr], ...]
+    written: tuple[sympy.Expr, ...]
 
-    def __call__(self, parameter: sympy.Expr, gradient: sympy.Expr, learning_rate: sympy.Expr) -> sympy.Expr:
-        """Return the parameter's value after the update."""
-        return self.formula.xreplace({P: parameter, G: gradient, ETA: learning_rate})
+    @property
+    def values(self) -> dict[str, sympy.Rational]:
+        return dict(self.hyper)
 
-    def written(self, parameter: sympy.Expr, gradient: sympy.Expr, learning_rate: sympy.Expr) -> sympy.Expr:
-        """Return the update as written, unevaluated, in the formula's own order: w5 − η ∂E/∂w5."""
-        mapping = {P: parameter, G: gradient, ETA: learning_rate}
+    def uses(self) -> set[str]:
+        """Return the names of the hyper-parameters the lines use, and "t" when they use the update's number."""
+        used = set().union(*(formula.free_symbols for _, formula in self.lines))
+        return {name for name, _ in self.hyper if rule_symbol(name) in used} | ({"t"} if STEP in used else set())
 
-        def write(node):
-            if node in mapping:
-                return mapping[node]
-            return node.func(*[write(a) for a in node.args], evaluate=False) if node.args else node
+    def apply(self, symbols: Callable[[str], sympy.Expr], results: Callable[[str], sympy.Expr]
+              ) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]]:
+        """Return the rule for one parameter: (what a line computes, its formula as written, its definition).
 
-        return write(self.formula)
+        `symbols(name)` is what a name of the formulas stands for before any line (p, g, eta, t, a
+        hyper-parameter, a state's value before the update); `results(name)` what a line computes (the
+        line named p: the parameter after the update; a state's line: the state after it). A line's
+        formulas use what the lines before it computed."""
+        given = sorted({"p", "g", "eta", "t", *self.values, *self.states})
+        mapping = {rule_symbol(name): symbols(name) for name in given}
+        applied = []
+        for (name, formula), written in zip(self.lines, self.written):
+            result = results(name)
+            applied.append((result, _as_written(written, mapping), formula.xreplace(mapping)))
+            mapping[rule_symbol(name)] = result
+        return applied
 
 
-def update_rule(name: str = "sgd", where: str | None = None) -> UpdateRule:
-    """Return the UpdateRule of the catalogue named `name`."""
+def rule_symbol(name: str) -> sympy.Symbol:
+    """Return the placeholder a rule's formulas write `name` as (p, g, eta, a hyper-parameter, a state)."""
+    return {"p": P, "g": G, "eta": ETA, "t": STEP}.get(name) or sympy.Symbol(name, real=True)
+
+
+def _as_written(formula: sympy.Expr, mapping) -> sympy.Expr:
+    """Return `formula` with `mapping` applied, unevaluated, in the formula's own order: w5 − η ∂E/∂w5."""
+    if formula in mapping:
+        return mapping[formula]
+    if not formula.args:
+        return formula
+    return formula.func(*[_as_written(argument, mapping) for argument in formula.args], evaluate=False)
+
+
+def update_rule(name: str = "sgd", where: str | None = None, **values: sympy.Rational) -> UpdateRule:
+    """Return the UpdateRule of the catalogue named `name`, with `values` for some of its hyper-parameters
+    (the others take their defaults); SpecError for an unknown rule or a hyper-parameter it does not take."""
     if name not in UPDATE_RULES:
         raise SpecError("error_unknown_update_rule", where, name=name, known=_names(UPDATE_RULES))
-    return _update_rule(name)
+    defaults, states, lines = UPDATE_RULES[name]
+    taken = {**{key: sympy.Rational(value) for key, value in defaults.items()}, "weight_decay": sympy.Integer(0)}
+    for key, value in values.items():
+        if key not in taken:
+            raise SpecError("error_unknown_hyperparameter", where, name=key, rule=name, known=", ".join(taken))
+        taken[key] = sympy.Rational(value)
+    every = ((WEIGHT_DECAY,) if taken["weight_decay"] != 0 else ()) + lines
+    names = tuple(sorted({"p", "g", "eta", "t", *states, *taken, *(line for line, _ in lines)}))
+    parsed = [(line, _parsed_line(formula, names, True)) for line, formula in every]
+    return UpdateRule(name, tuple(taken.items()), states, tuple(parsed),
+                      tuple(_parsed_line(formula, names, False) for _, formula in every))
 
 
 @lru_cache(maxsize=None)
-def _update_rule(name: str) -> UpdateRule:
-    return UpdateRule(name, parse_formula(UPDATE_RULES[name], {"p": P, "g": G, "eta": ETA}))
+def _parsed_line(formula: str, names: tuple[str, ...], evaluated: bool) -> sympy.Expr:
+    """Return a rule's formula in its placeholders: evaluated (to compute with) or as the catalogue writes it."""
+    with sympy.evaluate(evaluated):
+        return parse_formula(formula, {name: rule_symbol(name) for name in names})
 
 
 @dataclass(frozen=True)

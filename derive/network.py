@@ -94,6 +94,23 @@ class Network:
     loss_terms: tuple[QuantitySymbol, ...]
 
     @property
+    def rule(self):
+        """The update rule (spec.optimizer): a :class:`derive.functions.UpdateRule`."""
+        return self.spec.optimizer
+
+    def rule_values(self) -> dict[QuantitySymbol, sympy.Rational]:
+        """Return the given values the update rule uses: its hyper-parameters, the number of the update (1,
+        the first) and every trainable parameter's state before it (0); none for SGD without weight decay."""
+        rule = self.rule
+        used = rule.uses()
+        values = {QuantitySymbol("hyper", name): value for name, value in rule.hyper if name in used}
+        if "t" in used:
+            values[QuantitySymbol("step_number")] = sympy.Integer(1)
+        values.update({QuantitySymbol("state", state, p.name): sympy.Integer(0)
+                       for p in self.parameters if p.trainable for state in rule.states})
+        return values
+
+    @property
     def output_layer(self) -> Layer:
         return self.layers[-1]
 
@@ -121,11 +138,12 @@ class Network:
                 for unit, target in zip(self.output_layer.units, self.targets)]
 
     def given_values(self) -> dict[QuantitySymbol, sympy.Rational]:
-        """Return the exact value of every input, target, parameter and the learning rate."""
+        """Return the exact value of every input, target, parameter, the learning rate and the rule's givens."""
         values = {symbol: value for (_, symbol), value in zip(self.inputs, self.spec.sample_inputs)}
         values.update(zip(self.targets, self.spec.targets))
         values.update({p.symbol: p.value for p in self.parameters})
         values[self.learning_rate] = self.spec.learning_rate
+        values.update(self.rule_values())
         return values
 
 

@@ -11,6 +11,7 @@ from functools import cached_property
 
 import sympy
 
+from .functions import HYPERPARAMETERS, RULE_NAMES
 from .network import Network
 from .quantities import KINDS, STYLES, QuantitySymbol
 
@@ -38,6 +39,12 @@ def latex_name(name: str) -> str:
     if match:
         return f"{_latex_base(match.group(1))}_{{{match.group(2)}}}"
     return _latex_base(name)
+
+
+def _rule_name(name: str, latex: bool) -> str:
+    """Return a name of an update rule's formulas (a hyper-parameter, a state, a line) as the catalogue writes it."""
+    written = HYPERPARAMETERS.get(name) or RULE_NAMES[name]
+    return written[0] if latex else written[1]
 
 
 def text_name(name: str) -> str:
@@ -119,7 +126,8 @@ class Notation:
             local = self.local_names().get(symbol.name, symbol.name)
             return latex_name(local) if latex else text_name(local)
         kind = symbol.kind
-        writers = {"unit": self._unit, "input": self._input, "param": self._parameter, "quantity": self._write}
+        writers = {"unit": self._unit, "input": self._input, "param": self._parameter, "quantity": self._write,
+                   "rule": _rule_name}
         written = kind.written(self.style, latex)
         for position, (role, subject) in enumerate(zip(kind.roles, symbol.subjects)):
             written = written.replace(f"<{position}>", writers[role](subject, latex))

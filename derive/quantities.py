@@ -115,6 +115,17 @@ AFTER_NET = _updated_kind(NET, "after_net", None, "net_<0>_new")
 AFTER_OUT = _updated_kind(OUT, "after_out", "after", "out_<0>_new")
 AFTER_LOSS_TERM = _updated_kind(LOSS_TERM, "after_loss_term", None, "E_<0>_new")
 AFTER_LOSS = _updated_kind(LOSS, "after_loss", "after", "E_new")
+# An update rule's own quantities (derive.functions.UPDATE_RULES): its hyper-parameters and the number t of
+# the update (given), each parameter's state (given before the update, 0 at the start; computed after it)
+# and the values its lines compute on the way (m̂ of Adam). A "rule" subject is a name of the rule's
+# formulas, written as the catalogue writes it (RULE_NAMES, HYPERPARAMETERS).
+HYPER = _declare("hyper", ("rule",), "<0>", "<0>", claim="<0>", what="the hyper-parameter")
+STEP_NUMBER = _declare("step_number", (), "t", "t", claim="t", what="the number of the update")
+STATE = _declare("state", ("rule", "param"), "<0>_{<1>}", "<0>_<1>", claim="<0>_<1>", updated="after_state",
+                 what="the optimizer's state")
+AFTER_STATE = _updated_kind(STATE, "after_state", "update", "<0>_<1>_new")
+RULE_TERM = _declare("rule_term", ("rule", "param"), "<0>_{<1>}", "<0>_<1>", claim="<0>_<1>", section="update",
+                     what="the update rule's value")
 
 
 MAX_INTERNED = 200_000  # quantities kept for reuse (then forgotten; equal ones stay equal)

@@ -17,7 +17,10 @@ from .errors import Phrase, SpecError, one_line
 from .quantities import index_spellings, reserved_reason, unit_spelling
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
-TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "learning_rate", "update_biases", "aliases"}
+TOP_LEVEL = {"title", "inputs", "layers", "loss", "sample", "samples", "batch", "batch_loss", "seed", "learning_rate",
+             "optimizer", "update_biases", "aliases"}
+MAX_SAMPLES = 10_000     # entries of `samples`
+BATCH_LOSSES = ("mean", "sum")  # how a batch's loss is made of its samples' losses
 MAX_ALIASES = 500        # entries of `aliases`
 MAX_ALIAS_LENGTH = 80    # characters of each side of one
 MAX_MEANINGS = 4         # quantities one alias may stand for
@@ -85,11 +88,28 @@ class Spec:
     reference: str = ""
     author: str = ""
     aliases: tuple["Alias", ...] = ()
+    optimizer: functions.UpdateRule = None  # type: ignore[assignment]  # the catalogue's sgd unless given
+    samples: tuple[tuple[tuple[sympy.Rational, ...], tuple[sympy.Rational, ...]], ...] = ()
+    batch: str | int = "full"   # full, each, or the size of a mini-batch
+    batch_loss: str = "mean"    # a batch's loss: the mean or the sum of its samples' losses
+    seed: int = 0               # the order of mini-batches
+
+    def __post_init__(self):
+        if self.optimizer is None:
+            object.__setattr__(self, "optimizer", functions.update_rule())
+        if not self.samples:
+            object.__setattr__(self, "samples", ((self.sample_inputs, self.targets),))
 
     @property
     def outputs(self) -> tuple[str, ...]:
         """The names of the output units."""
         return self.layers[-1].units
+
+    def with_sample(self, number: int) -> "Spec":
+        """Return this spec with its sample `number` (from 1) as the one a derivation uses."""
+        from dataclasses import replace
+        inputs, targets = self.samples[number - 1]
+        return replace(self, sample_inputs=inputs, targets=targets)
 
 
 @dataclass(frozen=True)
@@ -219,6 +239,29 @@ class _Reader:
         return value
 
 
+def hyperparameter(name: str, value: sympy.Rational, where_: str | None = None) -> sympy.Rational:
+    """Return `value` for the hyper-parameter `name` when it lies in the parameter's range
+    (functions.HYPERPARAMETERS), else SpecError saying the range."""
+    if name not in functions.HYPERPARAMETERS:
+        raise SpecError("error_unknown_hyperparameter_name", where_, name=name,
+                        known=", ".join(functions.HYPERPARAMETERS))
+    _, _, low, low_allowed, high, high_allowed = functions.HYPERPARAMETERS[name]
+    low_ok = value >= sympy.Rational(low) if low_allowed else value > sympy.Rational(low)
+    high_ok = high is None or (value <= sympy.Rational(high) if high_allowed else value < sympy.Rational(high))
+    if not (low_ok and high_ok):
+        written = ("[" if low_allowed else "(") + low + ", " + (high or "∞") + ("]" if high_allowed else ")")
+        raise SpecError("error_hyperparameter_range", where_, name=name, range=written)
+    return value
+
+
+def number_text(text: str, where_: str) -> sympy.Rational:
+    """Return a number typed on the command line exactly as written (0.9 is 9/10), by the spec's rules."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_CHARACTERS or not _DECIMAL.match(text):
+        raise SpecError("error_expected_number", where_, found=one_line(text)[:40])
+    return sympy.Rational(text)
+
+
 def where(source: str, line: int | None = None, field: str = "") -> str:
     """Return where something is: the source, then the line (1-based) and the field when known."""
     if line is not None:
@@ -284,9 +327,13 @@ class _SpecBuilder:
     def build(self, root) -> Spec:
         r = self.r
         top = r.mapping(root, "", TOP_LEVEL | set(DESCRIPTIVE), extensions=True)
-        for required in ("inputs", "layers", "loss", "sample", "learning_rate"):
+        for required in ("inputs", "layers", "loss", "learning_rate"):
             if required not in top:
                 raise r.fail("error_missing_key", root, "", name=required)
+        if "sample" not in top and "samples" not in top:
+            raise r.fail("error_missing_key", root, "", name="sample")
+        if "sample" in top and "samples" in top:
+            raise r.fail("error_sample_and_samples", top["samples"], "samples")
         described = {key: r.text(top[key], key) if key in top else "" for key in ("title", *DESCRIPTIVE)}
         inputs = self.names(top["inputs"], "inputs", "error_name_input")
         layers, previous = [], inputs
@@ -298,15 +345,21 @@ class _SpecBuilder:
         if not layers:
             raise r.fail("error_no_layers", top["layers"], "layers")
         loss = functions.loss(r.scalar(top["loss"], "loss"), r.where(top["loss"], "loss"))
-        sample = r.mapping(top["sample"], "sample", {"inputs", "targets"})
-        for required in ("inputs", "targets"):
-            if required not in sample:
-                raise r.fail("error_missing_key", top["sample"], "sample", name=required)
-        sample_inputs = self.values_for(sample["inputs"], inputs, "sample.inputs", "error_value_count_inputs")
-        targets = self.values_for(sample["targets"], layers[-1].units, "sample.targets", "error_value_count_outputs")
-        problem = functions.target_problem(loss, targets, layers[-1].activation)
-        if problem:
-            raise r.fail("error_targets", sample["targets"], "sample.targets", problem=problem)
+        if "sample" in top:
+            samples = (self.sample(top["sample"], "sample", inputs, layers, loss),)
+        else:
+            nodes = r.sequence(top["samples"], "samples", MAX_SAMPLES)
+            if not nodes:
+                raise r.fail("error_no_samples", top["samples"], "samples")
+            samples = tuple(self.sample(node, f"samples[{position}]", inputs, layers, loss)
+                            for position, node in enumerate(nodes, start=1))
+        batch = self.batch(top["batch"], len(samples)) if "batch" in top else "full"
+        batch_loss = r.scalar(top["batch_loss"], "batch_loss") if "batch_loss" in top else "mean"
+        if batch_loss not in BATCH_LOSSES:
+            raise r.fail("error_batch_loss", top["batch_loss"], "batch_loss", known=", ".join(BATCH_LOSSES))
+        seed = self.whole(top["seed"], "seed", 0, 2 ** 32 - 1) if "seed" in top else 0
+        optimizer = self.optimizer(top["optimizer"]) if "optimizer" in top else functions.update_rule()
+        sample_inputs, targets = samples[0]
         learning_rate = r.number(top["learning_rate"], "learning_rate")
         if learning_rate <= 0:
             raise r.fail("error_learning_rate_positive", top["learning_rate"], "learning_rate")
@@ -315,7 +368,53 @@ class _SpecBuilder:
         aliases = self.aliases(top["aliases"]) if "aliases" in top else ()
         return Spec(described["title"], inputs, tuple(layers), loss, sample_inputs, targets, learning_rate,
                     update_biases, r.source, described["description"], described["source"], described["author"],
-                    aliases)
+                    aliases, optimizer, samples, batch, batch_loss, seed)
+
+    def sample(self, node, field, inputs, layers, loss) -> tuple[tuple[sympy.Rational, ...], tuple[sympy.Rational, ...]]:
+        """Read one sample: {inputs, targets}, each a list or a mapping by name."""
+        r = self.r
+        sample = r.mapping(node, field, {"inputs", "targets"})
+        for required in ("inputs", "targets"):
+            if required not in sample:
+                raise r.fail("error_missing_key", node, field, name=required)
+        values = self.values_for(sample["inputs"], inputs, f"{field}.inputs", "error_value_count_inputs")
+        targets = self.values_for(sample["targets"], layers[-1].units, f"{field}.targets", "error_value_count_outputs")
+        problem = functions.target_problem(loss, targets, layers[-1].activation)
+        if problem:
+            raise r.fail("error_targets", sample["targets"], f"{field}.targets", problem=problem)
+        return values, targets
+
+    def whole(self, node, field, lowest: int, highest: int) -> int:
+        """Return a whole number written in the file, between `lowest` and `highest`."""
+        text = self.r.scalar(node, field)
+        if not re.fullmatch(r"\d{1,12}", text) or not lowest <= int(text) <= highest:
+            raise self.r.fail("error_whole_number", node, field, lowest=lowest, highest=highest)
+        return int(text)
+
+    def batch(self, node, count: int) -> str | int:
+        """Read `batch`: full, each, or the size of a mini-batch (1 … the number of samples)."""
+        text = self.r.scalar(node, "batch")
+        if text in ("full", "each"):
+            return text
+        if not re.fullmatch(r"\d{1,12}", text) or not 1 <= int(text) <= count:
+            raise self.r.fail("error_batch", node, "batch", count=count)
+        return int(text)
+
+    def optimizer(self, node) -> functions.UpdateRule:
+        """Read `optimizer`: a rule's name, or {name: …, and hyper-parameters: momentum, beta1, beta2, …}."""
+        r = self.r
+        if isinstance(node, yaml.ScalarNode):
+            return functions.update_rule(r.scalar(node, "optimizer"), r.where(node, "optimizer"))
+        entries = r.mapping(node, "optimizer")
+        if "name" not in entries:
+            raise r.fail("error_missing_key", node, "optimizer", name="name")
+        name = r.scalar(entries["name"], "optimizer.name")
+        values = {}
+        for key, value_node in entries.items():
+            if key != "name":
+                values[key] = hyperparameter(key, r.number(value_node, f"optimizer.{key}"),
+                                             r.where(value_node, f"optimizer.{key}"))
+        return functions.update_rule(name, r.where(entries["name"], "optimizer.name"), **values)
 
     def aliases(self, node) -> tuple[Alias, ...]:
         """Read `aliases`: written name -> quantity, each side one line of text (the checker reads them)."""

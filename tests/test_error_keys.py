@@ -116,8 +116,8 @@ CASES = [
     (lambda: spec_error("activation: sigmoid", "actvation: sigmoid"),
      "net.yaml, line 4, layers[1]: unknown key 'actvation' (did you mean 'activation'?)"),
     (lambda: spec_error("learning_rate: 0.5", "learning_rate: 0.5\nzzz: 1"),
-     "net.yaml, line 18: unknown key 'zzz' (allowed: aliases, author, description, inputs, layers, learning_rate, loss, "
-     "sample, source, title, update_biases)"),
+     "net.yaml, line 18: unknown key 'zzz' (allowed: aliases, author, batch, batch_loss, description, inputs, layers, "
+     "learning_rate, loss, optimizer, sample, samples, seed, source, title, update_biases)"),
     (lambda: spec_error("0.15", "abc"), "net.yaml, line 6, layers[1].weights[1][1].w1: expected a number, found 'abc'"),
     (lambda: spec_error("0.15", "[1]"),
      "net.yaml, line 6, layers[1].weights[1][1].w1: expected a number, found 'a list or mapping'"),

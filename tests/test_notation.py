@@ -67,6 +67,12 @@ EXPECTED = {
     ("after_out", ("o1",)): (r"\mathrm{out}_{o1}^{+}", "out_o1⁺", r"\mathrm{out}_{5}^{+}", "out_5⁺"),
     ("after_loss_term", ("o1",)): ("E_{o1}^{+}", "E_o1⁺", "E_{5}^{+}", "E_5⁺"),
     ("after_loss", ()): (r"E_{\mathrm{total}}^{+}", "E_total⁺", "E^{+}", "E⁺"),
+    # An update rule's quantities: as the catalogue writes the rule's names, the parameter as the style does.
+    ("hyper", ("beta1",)): (r"\beta_{1}", "β₁", r"\beta_{1}", "β₁"),
+    ("step_number", ()): ("t", "t", "t", "t"),
+    ("state", ("m", "w_h1_i1")): ("m_{w_{h1,i1}}", "m_w_h1_i1", "m_{w_{31}}", "m_w_31"),
+    ("after_state", ("v", "b_o1")): ("v_{b_{o1}}^{+}", "v_b_o1⁺", "v_{b_{5}}^{+}", "v_b_5⁺"),
+    ("rule_term", ("mhat", "b1")): (r"\hat{m}_{b_{1}}", "m̂_b1", r"\hat{m}_{b_{1}}", "m̂_b1"),
 }
 
 

@@ -68,9 +68,11 @@ def test_the_document_is_its_sections_in_order_with_the_general_rule(outline):
     numbered = [block.text for block in outline.blocks if isinstance(block, Heading) and block.number]
     assert numbered == ["Forward pass", "Loss", "Backward pass", "Updates", "After the update"]
     rules = [block for block in outline.blocks if isinstance(block, Formulas)]
-    assert len(rules) == 1  # one hidden layer
+    assert len(rules) == 2  # one hidden layer's δ rule, then the update rule
     delta, gradient = rules[0].chains
     assert delta[0] == "δ_j" and "Σ_k" in delta[-1] and gradient[0] == "∂E/∂w_ji"
+    (update,) = rules[1].chains  # SGD, from the catalogue's formula: p⁺ = p − η·∂E/∂p
+    assert update == ("p⁺", "p - η·∂E/∂p")
     roles = [block.role for block in outline.blocks if isinstance(block, Paragraph)]
     assert roles.count("pitfall") == 1 and roles[-1] == "closing"
     assert all(isinstance(chain, Chain) for block in outline.blocks if isinstance(block, Steps) for chain in block.chains)

@@ -33,15 +33,21 @@ CLAIM_NAMES = {
     "after_out": (("o1",), "out_o1_new"),
     "after_loss_term": (("o2",), "E_o2_new"),
     "after_loss": ((), "E_new"),
+    "hyper": (("beta1",), "beta1"),
+    "step_number": ((), "t"),
+    "state": (("m", "w5"), "m_w5"),
+    "after_state": (("m", "w5"), "m_w5_new"),
+    "rule_term": (("mhat", "w5"), "mhat_w5"),
 }
+RULE_KINDS = {"hyper", "step_number", "state", "after_state", "rule_term"}  # of an update rule's own
 
 # kind -> the kind of its value after the update
 AFTER = {"param": "update", "net": "after_net", "out": "after_out", "loss_term": "after_loss_term",
-         "loss": "after_loss"}
+         "loss": "after_loss", "state": "after_state"}
 
 
 def one_of_each_kind():
-    subjects = {"unit": "h1", "input": "i1", "param": "w5", "quantity": Q("net", "h1")}
+    subjects = {"unit": "h1", "input": "i1", "param": "w5", "quantity": Q("net", "h1"), "rule": "m"}
     return [Q(kind, *[subjects[role] for role in kind.roles]) for kind in KINDS.values()]
 
 
@@ -57,8 +63,9 @@ def classic():
 
 
 def claimable_kinds():
-    """Every kind a derivation has a value of (test_the_derivation_covers_the_kinds checks the list)."""
-    return sorted(set(KINDS) - {"dnet_dparam", "partial"})
+    """Every kind the classic derivation has a value of (test_the_derivation_covers_the_kinds checks the
+    list); claims do not name an update rule's own quantities yet."""
+    return sorted(set(KINDS) - {"dnet_dparam", "partial"} - RULE_KINDS)
 
 
 def test_a_derivative_along_the_graph_reads_back_as_itself(classic):
@@ -81,7 +88,12 @@ def test_every_claim_name_reads_back_as_its_quantity(classic, kind):
 
 def test_the_derivation_covers_the_kinds(classic):
     # ∂A/∂B along the graph is made by the checker for the derivatives a claim names (test_graph).
-    assert {symbol.kind.name for symbol in classic.values} == set(KINDS) - {"dnet_dparam", "partial"}
+    assert {symbol.kind.name for symbol in classic.values} == set(KINDS) - {"dnet_dparam", "partial"} - RULE_KINDS
+    # Adam's derivation has every update rule's kind too.
+    from dataclasses import replace
+    from derive.functions import update_rule
+    adam = derive.derive(replace(derive.example("classic"), optimizer=update_rule("adam")))
+    assert {symbol.kind.name for symbol in adam.values} == set(KINDS) - {"dnet_dparam", "partial"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

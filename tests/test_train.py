@@ -23,7 +23,7 @@ def test_ten_thousand_classic_updates_give_pytorchs_figures(reference):
     expected = reference["train_10000"]
     assert run.loss == pytest.approx(expected["loss"], rel=1e-12)
     for unit, value in expected["outputs"].items():
-        assert run.outputs[unit] == pytest.approx(value, rel=1e-12)
+        assert run.outputs[0][unit] == pytest.approx(value, rel=1e-12)
     for name, value in expected["params"].items():
         assert run.params[name] == pytest.approx(value, rel=1e-12)
     assert run.history[0] == (0, pytest.approx(reference["loss"], rel=1e-15))
@@ -123,7 +123,7 @@ def test_the_command_writes_json_csv_and_text_in_any_language(tmp_path):
     result = runner.invoke(cli, ["train", "classic", "--steps", "200", "--every", "50", "-o", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert set(data) == {"steps", "loss", "outputs", "params", "history", "every"}
+    assert set(data) == {"steps", "optimizer", "loss", "outputs", "params", "history", "every"}
     assert list(data["history"]) == ["0", "50", "100", "150", "200"] and data["steps"] == 200
     assert data["loss"] == data["history"]["200"] < data["history"]["0"]
     csv = runner.invoke(cli, ["train", "--steps", "4", "-f", "csv"]).output.splitlines()

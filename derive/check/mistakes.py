@@ -147,19 +147,21 @@ def loss_scaled(derivation: Derivation) -> Iterator[Variant]:
 
 
 def _updates(derivation: Derivation, build: Callable) -> dict:
-    network = derivation.network
-    return {QuantitySymbol("update", p.name): build(p.symbol, network.learning_rate, QuantitySymbol("gradient", p.name))
+    """Return every trainable parameter's update replaced by build(p, η, its update as the rule defines it)."""
+    network, definitions = derivation.network, _definitions(derivation)
+    return {QuantitySymbol("update", p.name): build(p.symbol, network.learning_rate,
+                                                    definitions[QuantitySymbol("update", p.name)])
             for p in network.parameters if p.trainable}
 
 
 def update_added(derivation: Derivation) -> Iterator[Variant]:
-    """p⁺ = p + η·∂E/∂p: a step up the gradient."""
-    yield Variant("update_added", _updates(derivation, lambda p, eta, gradient: p + eta * gradient))
+    """p⁺ = p + η·∂E/∂p: the rule's step taken up the gradient (p + (p − p⁺), for any update rule)."""
+    yield Variant("update_added", _updates(derivation, lambda p, eta, update: 2 * p - update))
 
 
 def learning_rate_left_out(derivation: Derivation) -> Iterator[Variant]:
-    """p⁺ = p − ∂E/∂p: the learning rate forgotten."""
-    yield Variant("learning_rate_left_out", _updates(derivation, lambda p, eta, gradient: p - gradient))
+    """p⁺ = p − ∂E/∂p: the learning rate forgotten (the rule's step with η = 1)."""
+    yield Variant("learning_rate_left_out", _updates(derivation, lambda p, eta, update: update.xreplace({eta: 1})))
 
 
 def updated_weights_in_hidden_delta(derivation: Derivation) -> Iterator[Variant]:

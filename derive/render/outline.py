@@ -199,6 +199,13 @@ class _Builder:
         values += [((self.math(p.symbol),), (self.number(p.value),)) for p in network.parameters]
         values.append(((self.math(network.learning_rate), Text(self._("parenthesised", text=self._("learning_rate")))),
                        (self.number(spec.learning_rate),)))
+        for symbol, value in network.rule_values().items():  # the update rule's hyper-parameters and t
+            if symbol.kind.name == "hyper":
+                values.append(((self.math(symbol), Text(self._("parenthesised", text=symbol.subjects[0]))),
+                               (self.number(value),)))
+            elif symbol.kind.name == "step_number":
+                values.append(((self.math(symbol), Text(self._("parenthesised", text=self._("step_number")))),
+                               (self.number(value),)))
         layers = []
         for layer in network.layers:
             if layer.activation.layer_wise:
@@ -232,7 +239,8 @@ class _Builder:
         blocks: list[Block] = self.provenance()
         if answers:
             blocks += [Heading(2, _("answers")), self.answers(answers)]
-        blocks.append(self.paragraph("intro_exact" if options.exact else "intro", digits=options.digits))
+        blocks.append(self.paragraph("intro_exact" if options.exact else "intro", digits=options.digits,
+                                     rule=self._("rule_" + network.rule.name)))
         if d.options.get("round_steps") is not None:
             blocks.append(self.paragraph("rounding_note", "aside", decimals=d.options["round_steps"]))
         blocks += self.given()
@@ -253,7 +261,7 @@ class _Builder:
             else:
                 blocks += [self.paragraph("backward_hidden_intro"), self.rules()]
             blocks.append(self.steps(s for s in d.section("backward") if s.layer == layer.index))
-        blocks += [Heading(2, _("update"), 4), self.paragraph("update_intro"),
+        blocks += [Heading(2, _("update"), 4), *self.update_rule(),
                    self.paragraph("update_pitfall", "pitfall"), self.steps(d.section("update")),
                    Heading(2, _("after"), 5), self.paragraph("after_intro"), self.after()]
         before, after = d.values[network.loss], d.values[network.loss.after]
@@ -272,6 +280,24 @@ class _Builder:
         from ..derivation import general_rules
         chains = general_rules(self.w.notation.names())
         return Formulas(tuple(tuple(self.w.math(part) for part in chains[name]) for name in ("delta", "gradient")))
+
+    def update_rule(self) -> list[Block]:
+        """The update rule in general, its lines written for a parameter p (derive.derivation.rule_lines)."""
+        from ..derivation import rule_lines
+        from ..quantities import QuantitySymbol
+        rule, taken = self.network.rule, self.w.notation.names()
+        letter = next(name for name in ("p", "q", "theta", "phi") if name not in taken)
+        lines = rule_lines(rule, letter)
+        blocks = [self.paragraph("update_intro", rule=self._("rule_" + rule.name),
+                                 p=self.math(QuantitySymbol("param", letter)),
+                                 p_after=self.math(QuantitySymbol("update", letter))),
+                  Formulas(tuple((self.w.math(lhs), self.w.math(written)) for lhs, written, _ in lines))]
+        if rule.states:
+            states = [self.w.math(QuantitySymbol("state", name, letter)) for name in rule.states]
+            step = "t" in rule.uses()
+            blocks.append(self.paragraph("update_state_step" if step else "update_state", states=Math(", ".join(states)),
+                                         **({"t": self.math(QuantitySymbol("step_number"))} if step else {})))
+        return blocks
 
     def after(self) -> Table:
         """Each output and the loss, before and after the update."""
@@ -306,7 +332,8 @@ class _Builder:
     # the exercise sheet --------------------------------------------------------------------------
     def sheet_blocks(self, questions, answer_digits: int, space: float) -> list[Block]:
         return [Paragraph((Text(self._("name_line")),), "name"),
-                self.paragraph("sheet_intro", decimals=answer_digits), *self.given(),
+                self.paragraph("sheet_intro", decimals=answer_digits, rule=self._("rule_" + self.network.rule.name)),
+                *self.given(),
                 Heading(2, self._("questions")), Questions(tuple(self.w.math(q.symbol) for q in questions), space)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 import sympy
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
@@ -126,6 +127,12 @@ class MathLatexPrinter(LatexPrinter):
     def _print_Function(self, expr, exp=None):
         return self.our.alone(super()._print_Function, expr, exp)
 
+    def _print_Pow(self, expr):
+        # A quantity written as a fraction (∂E/∂w5) is parenthesised under a power, as SymPy does for x^{+}.
+        if expr.base.is_Symbol and self.our.number(expr.base) is None and r"\frac" in self._print(expr.base):
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
     def _print_ShownBase(self, expr, exp=None):
         argument = self.our.alone(self._print, expr.args[0]) if expr.args[0].is_Symbol else \
             self._print(expr.args[0])
@@ -210,6 +217,8 @@ class MathTextPrinter(StrPrinter):
         return super()._print_Mul(expr).replace("*", "·")
 
     def _print_Pow(self, expr, rational=False):
+        if expr.base.is_Symbol and self.our.number(expr.base) is None and "/" in self._print(expr.base):
+            return f"({self._print(expr.base)})^{self.parenthesize(expr.exp, PRECEDENCE['Pow'])}"
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Float(self, expr):

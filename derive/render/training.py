@@ -15,9 +15,7 @@ from . import render_template, template_directory
 def render_run(run, derivation, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None) -> str:
     """Return a run as text (its words from the message catalogue of `lang`), JSON or CSV (step, loss)."""
     if format == "json":
-        data = {"steps": run.steps, "loss": run.loss, "outputs": run.outputs, "params": run.params,
-                "every": run.every, "history": {str(step): loss for step, loss in run.history}}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_data(run), indent=2, ensure_ascii=False) + "\n"
     if format == "csv":
         return "step,loss\n" + "".join(f"{step},{loss!r}\n" for step, loss in run.history)
     _ = Messages(template_directory(template_dir), lang)
@@ -26,24 +24,77 @@ def render_run(run, derivation, format: str = "text", digits: int = 10, lang: st
 
     separator = _("list_separator")
     width = max(len(_("train_step")), len(str(run.steps))) + 2
-    lines = [_("train_heading", steps=run.steps, eta=number(derivation.network.spec.learning_rate)), "",
+    spec = derivation.network.spec
+    batch = _("train_batch_" + (spec.batch if isinstance(spec.batch, str) else "size"), size=spec.batch)
+    lines = [_("train_heading", steps=run.steps, eta=number(spec.learning_rate), rule=_("rule_" + run.optimizer),
+               samples=len(spec.samples), batch=batch if len(spec.samples) > 1 else _("train_one_sample")), "",
              f"{_('train_step'):<{width}}{_('train_loss')}"]
     lines += [f"{step:<{width}}{number(loss)}" for step, loss in run.history]
     lines += ["", _("train_final_loss", steps=run.steps, loss=number(run.loss)),
-              _("train_outputs", values=separator.join(f"{name} = {number(v)}" for name, v in run.outputs.items())),
+              *[_("train_outputs" if len(run.outputs) == 1 else "train_outputs_sample", sample=position,
+                  values=separator.join(f"{name} = {number(v)}" for name, v in outputs.items()))
+                for position, outputs in enumerate(run.outputs, start=1)],
               _("train_params", values=separator.join(f"{name} = {number(v)}" for name, v in run.params.items()))]
     return "\n".join(lines) + "\n"
+
+
+def _data(run) -> dict:
+    return {"steps": run.steps, "optimizer": run.optimizer, "loss": run.loss,
+            "outputs": run.outputs[0] if len(run.outputs) == 1 else list(run.outputs), "params": run.params,
+            "every": run.every, "history": {str(step): loss for step, loss in run.history}}
+
+
+def render_comparison(runs, derivation, format: str = "text", digits: int = 10, lang: str = "en",
+                      template_dir=None) -> str:
+    """Return runs of the same network by several update rules side by side: text (the loss of each at
+    every kept step, then each final loss), JSON ({"compare": [each run]}) or CSV (step, one loss each)."""
+    if format == "json":
+        return json.dumps({"compare": [_data(run) for run in runs]}, indent=2, ensure_ascii=False) + "\n"
+    if format == "csv":
+        rows = zip(*[run.history for run in runs])
+        return "step," + ",".join(run.optimizer for run in runs) + "\n" + "".join(
+            f"{row[0][0]}," + ",".join(repr(loss) for _, loss in row) + "\n" for row in rows)
+    _ = Messages(template_directory(template_dir), lang)
+
+    def number(value) -> str:
+        return format_number(sympy.Float(value, 20) if isinstance(value, float) else value, digits)
+
+    spec = derivation.network.spec
+    names = [_("rule_" + run.optimizer) for run in runs]
+    width = max(len(_("train_step")), len(str(runs[0].steps))) + 2
+    columns = [max(len(name), digits + 8) + 2 for name in names]
+    lines = [_("train_compare_heading", steps=runs[0].steps, eta=number(spec.learning_rate),
+               rules=_("list_separator").join(names)), "",
+             f"{_('train_step'):<{width}}" + "".join(f"{name:<{c}}" for name, c in zip(names, columns)).rstrip()]
+    for row in zip(*[run.history for run in runs]):
+        lines.append(f"{row[0][0]:<{width}}" + "".join(f"{number(loss):<{c}}" for (_s, loss), c in zip(row, columns)).rstrip())
+    lines.append("")
+    lines += [_("train_compare_final", rule=name, steps=run.steps, loss=number(run.loss)) for name, run in zip(names, runs)]
+    return "\n".join(lines) + "\n"
+
+
+COLOURS = ("#4a78a8", "#c0504d", "#5a9a4a", "#8064a2", "#d08a2a", "#4aa0a8")  # one a curve, in order
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 2", "1 2")  # and a dash pattern, for print in grey
 
 
 def render_curve(run, lang: str = "en", template_dir=None) -> str:
     """Return the run's loss curve as an SVG document written by derive (no plotting library): the loss after
     each kept step, the loss axis logarithmic when the loss falls by more than ten times."""
+    return render_curves([run], lang, template_dir, legend=False)
+
+
+def render_curves(runs, lang: str = "en", template_dir=None, legend: bool = True) -> str:
+    """Return several runs' loss curves on one plot as SVG (see :func:`render_curve`), each labelled by its
+    update rule in a legend (`--compare`)."""
     from ..files import mark_svg
     root = template_directory(template_dir)
     _ = Messages(root, lang)
-    width, height, left, right, top, bottom = 640, 360, 78, 620, 34, 316
+    legend_rows = len(runs) if legend else 0  # a legend: one row a curve, between the title and the plot
+    width, height, left, right, top, bottom = 640, 360 + 16 * legend_rows, 78, 620, 34 + 16 * legend_rows, \
+        316 + 16 * legend_rows
+    run = runs[0]
     steps = [step for step, _loss in run.history]
-    losses = [loss for _step, loss in run.history]
+    losses = [loss for each in runs for _step, loss in each.history]
     positive = all(loss > 0 for loss in losses)
     low, high = min(losses), max(losses)
     logarithmic = positive and high > 10 * low
@@ -60,7 +111,7 @@ def render_curve(run, lang: str = "en", template_dir=None) -> str:
 
     if logarithmic:
         y_ticks = [{"y": y(10.0 ** power), "label": format_number(sympy.Integer(10) ** power, 3)}
-                   for power in range(int(lo), int(hi) + 1)]
+                   for power in range(int(lo), int(hi) + 1, max(1, -(-(int(hi) - int(lo)) // 8)))]
     else:
         y_ticks = [{"y": y(lo + (hi - lo) * k / 4), "label": format_number(sympy.Float(lo + (hi - lo) * k / 4, 20), 3)}
                    for k in range(5)]
@@ -68,7 +119,9 @@ def render_curve(run, lang: str = "en", template_dir=None) -> str:
     plot = {"width": width, "height": height, "left": left, "right": right, "top": top, "bottom": bottom,
             "title": _("train_curve_title", steps=run.steps), "x_label": _("train_step"), "y_label": _("train_loss"),
             "x_ticks": x_ticks, "y_ticks": y_ticks,
-            "points": " ".join(f"{x(step)},{y(loss)}" for step, loss in run.history)}
+            "lines": [{"points": " ".join(f"{x(step)},{y(loss)}" for step, loss in each.history),
+                       "colour": COLOURS[n % len(COLOURS)], "dash": DASHES[n % len(DASHES)],
+                       "label": _("rule_" + each.optimizer) if legend else ""} for n, each in enumerate(runs)]}
     return mark_svg('<?xml version="1.0" encoding="UTF-8"?>\n'
                     + render_template(Path(root), "svg", "svg/curve.svg.j2", {"plot": plot}))
 
@@ -76,14 +129,25 @@ def render_curve(run, lang: str = "en", template_dir=None) -> str:
 def render_curve_image(run, format: str, lang: str = "en", template_dir=None) -> bytes:
     """Return the run's loss curve as PNG or PDF, drawn by matplotlib (`derive[plot]`): the same curve as
     :func:`render_curve`'s SVG, the same bytes for the same run."""
+    return render_curves_image([run], format, lang, template_dir, legend=False)
+
+
+def render_curves_image(runs, format: str, lang: str = "en", template_dir=None, legend: bool = True) -> bytes:
+    """Return several runs' loss curves on one plot as PNG or PDF (see :func:`render_curve_image`)."""
     from .plots import figure_bytes
     _ = Messages(template_directory(template_dir), lang)
-    steps = [step for step, _loss in run.history]
-    losses = [loss for _step, loss in run.history]
+    run = runs[0]
+    losses = [loss for each in runs for _step, loss in each.history]
 
     def draw(figure, ticker):
         axes = figure.add_subplot()
-        axes.plot(steps, losses, color="#4a78a8", linewidth=2)
+        for n, each in enumerate(runs):
+            dash = DASHES[n % len(DASHES)]
+            pattern = {"dashes": [float(d) for d in dash.split()]} if dash else {}
+            axes.plot([step for step, _ in each.history], [loss for _, loss in each.history],
+                      color=COLOURS[n % len(COLOURS)], linewidth=2, label=_("rule_" + each.optimizer), **pattern)
+        if legend:
+            axes.legend(frameon=False)
         if all(loss > 0 for loss in losses) and max(losses) > 10 * min(losses):
             axes.set_yscale("log")
         axes.set_title(_("train_curve_title", steps=run.steps), loc="left", fontsize=12)
