@@ -394,6 +394,9 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
                    "--plot draws every curve on one plot.")
 @click.option("--every", type=click.IntRange(1, 10_000_000), default=None,
               help="Keep the loss every this many steps (default: about a hundred points).")
+@click.option("--crosscheck", type=click.Choice(["torch"]), default=None,
+              help="Run the same steps in PyTorch float64 with torch.optim's optimizer and report the largest "
+                   "relative difference (pip install 'derive[torch]').")
 @click.option("-f", "--format", "format_", type=click.Choice(["text", "json", "csv"]), default=None,
               help="Output format (default: from the -o extension, else text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -408,8 +411,8 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use message catalogues from this directory (falls back to the built-in ones).")
 @rule_options
-def train(spec, steps, epochs, batch, compare, every, format_, output, plot, digits, lang, template_dir, optimizer,
-          **hyper):
+def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, output, plot, digits, lang, template_dir,
+          optimizer, **hyper):
     """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
 
     The derivation's own program (forward pass, loss, every δ and gradient,
@@ -444,11 +447,16 @@ def train(spec, steps, epochs, batch, compare, every, format_, output, plot, dig
         derivations = [derive_network(each) for each in specs]
         results = [run_training(derivation, steps, every) for derivation in derivations]
         derivation = derivations[0]
+        differences = None
+        if crosscheck is not None:
+            from .crosscheck import largest_difference
+            differences = [largest_difference(result, each) for result, each in zip(results, specs)]
         if compare is None:
-            document = render_run(results[0], derivation, format_, digits=digits, lang=lang, template_dir=template_dir)
+            document = render_run(results[0], derivation, format_, digits=digits, lang=lang, template_dir=template_dir,
+                                  crosscheck=differences[0] if differences else None)
         else:
             document = render_comparison(results, derivation, format_, digits=digits, lang=lang,
-                                         template_dir=template_dir)
+                                         template_dir=template_dir, crosschecks=differences)
         legend = compare is not None
         curve = None if kind is None else \
             render_curves(results, lang=lang, template_dir=template_dir, legend=legend).encode("utf-8") \

@@ -458,3 +458,41 @@ def test_compare_trains_each_rule_and_draws_every_curve(tmp_path):
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     result = runner.invoke(cli, ["train", str(spec), "--steps", "4", "--compare", "sgd,adam", "--optimizer", "adam"])
     assert result.exit_code == 2 and "leave out --optimizer" in result.output
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_crosscheck_torch_reports_how_far_derive_is_from_torch(tmp_path, optimizer):
+    import json
+    from conftest import require_module
+    require_module("torch")
+    data = random_network(random.Random(f"cross{optimizer}"), optimizer)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(cli, ["train", str(spec), "--steps", "8", "--crosscheck", "torch", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    reported = json.loads(result.output)
+    difference = reported["crosscheck"]["largest_relative_difference"]
+    # The tests' own torch run of the same network: the difference reported is the one there is.
+    loss, params = torch_run(data, 8)
+    largest = max([abs(reported["loss"] - loss) / max(abs(loss), 1e-12)]
+                  + [abs(reported["params"][n] - v) / max(abs(v), 1e-12) for n, v in params.items()])
+    assert difference < 1e-9 and largest < 1e-9
+    assert difference == pytest.approx(largest, abs=1e-13)
+
+
+def test_crosscheck_refuses_what_torch_cannot_build(tmp_path):
+    text = derive.examples.path("classic").read_text(encoding="utf-8").replace(
+        "activation: sigmoid", "activation: x/(1+abs(x))", 1)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", str(spec), "--steps", "2", "--crosscheck", "torch"])
+    assert result.exit_code == 2 and "built-in activations and losses only" in result.output
+
+
+def test_crosscheck_without_torch_says_how_to_install_it(monkeypatch, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, as it does where it is absent
+    result = CliRunner().invoke(cli, ["train", "classic", "--steps", "2", "--crosscheck", "torch",
+                                      "-o", str(tmp_path / "run.json")])
+    assert result.exit_code == 2 and "pip install 'derive[torch]'" in result.output
+    assert not (tmp_path / "run.json").exists()

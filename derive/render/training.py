@@ -12,10 +12,12 @@ from ..numbers import format_number
 from . import render_template, template_directory
 
 
-def render_run(run, derivation, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None) -> str:
-    """Return a run as text (its words from the message catalogue of `lang`), JSON or CSV (step, loss)."""
+def render_run(run, derivation, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None,
+               crosscheck: float | None = None) -> str:
+    """Return a run as text (its words from the message catalogue of `lang`), JSON or CSV (step, loss);
+    `crosscheck` is the largest relative difference from torch's run of the same steps, when one was made."""
     if format == "json":
-        return json.dumps(_data(run), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_data(run, crosscheck), indent=2, ensure_ascii=False) + "\n"
     if format == "csv":
         return "step,loss\n" + "".join(f"{step},{loss!r}\n" for step, loss in run.history)
     _ = Messages(template_directory(template_dir), lang)
@@ -34,22 +36,30 @@ def render_run(run, derivation, format: str = "text", digits: int = 10, lang: st
               *[_("train_outputs" if len(run.outputs) == 1 else "train_outputs_sample", sample=position,
                   values=separator.join(f"{name} = {number(v)}" for name, v in outputs.items()))
                 for position, outputs in enumerate(run.outputs, start=1)],
-              _("train_params", values=separator.join(f"{name} = {number(v)}" for name, v in run.params.items()))]
+
+              _("train_params", values=separator.join(f"{name} = {number(v)}" for name, v in run.params.items())),
+              *([_("train_crosscheck", difference=format_number(sympy.Float(crosscheck, 20), 3))]
+                if crosscheck is not None else [])]
     return "\n".join(lines) + "\n"
 
 
-def _data(run) -> dict:
-    return {"steps": run.steps, "optimizer": run.optimizer, "loss": run.loss,
+def _data(run, crosscheck: float | None = None) -> dict:
+    data = {"steps": run.steps, "optimizer": run.optimizer, "loss": run.loss,
             "outputs": run.outputs[0] if len(run.outputs) == 1 else list(run.outputs), "params": run.params,
             "every": run.every, "history": {str(step): loss for step, loss in run.history}}
+    if crosscheck is not None:
+        data["crosscheck"] = {"with": "torch", "largest_relative_difference": crosscheck}
+    return data
 
 
 def render_comparison(runs, derivation, format: str = "text", digits: int = 10, lang: str = "en",
-                      template_dir=None) -> str:
+                      template_dir=None, crosschecks=None) -> str:
     """Return runs of the same network by several update rules side by side: text (the loss of each at
     every kept step, then each final loss), JSON ({"compare": [each run]}) or CSV (step, one loss each)."""
+    crosschecks = crosschecks or [None] * len(runs)
     if format == "json":
-        return json.dumps({"compare": [_data(run) for run in runs]}, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"compare": [_data(run, c) for run, c in zip(runs, crosschecks)]}, indent=2,
+                          ensure_ascii=False) + "\n"
     if format == "csv":
         rows = zip(*[run.history for run in runs])
         return "step," + ",".join(run.optimizer for run in runs) + "\n" + "".join(
@@ -70,6 +80,8 @@ def render_comparison(runs, derivation, format: str = "text", digits: int = 10, 
         lines.append(f"{row[0][0]:<{width}}" + "".join(f"{number(loss):<{c}}" for (_s, loss), c in zip(row, columns)).rstrip())
     lines.append("")
     lines += [_("train_compare_final", rule=name, steps=run.steps, loss=number(run.loss)) for name, run in zip(names, runs)]
+    lines += [_("train_compare_crosscheck", rule=name, difference=format_number(sympy.Float(c, 20), 3))
+              for name, c in zip(names, crosschecks) if c is not None]
     return "\n".join(lines) + "\n"
 
 
