@@ -141,8 +141,11 @@ class Notation:
 
     def local_names(self) -> dict[str, str]:
         """Return how the catalogue's formula variables (x; o and t) are written here: as themselves, or,
-        when the network names something x, o or t, as the first free letter of _LOCAL_LETTERS."""
+        when the network names something x, o or t (or the update rule writes its step number t), as the
+        first free letter of _LOCAL_LETTERS."""
         taken, written = self.names(), {}
+        if "t" in self.network.rule.uses():  # the update rule writes the number of the update t (Adam)
+            taken = taken | {"t"}
         for variable in ("x", "o", "t"):
             letter = next(c for c in (variable, *_LOCAL_LETTERS) if c not in taken and c not in written.values())
             written[variable] = letter
