@@ -187,11 +187,11 @@ def compared_rule(spec, name: str, hyper: dict):
 def with_batch(spec, text: str):
     """Return `spec` with the batch --batch gives: full, each, or a mini-batch size."""
     from dataclasses import replace
-    if text in ("full", "each"):
-        return replace(spec, batch=text)
-    if not text.isdigit() or not 1 <= int(text) <= len(spec.samples):
+    from .spec import batch_value
+    value = batch_value(text, len(spec.samples))
+    if value is None:
         raise InputError("error_batch", count=len(spec.samples))
-    return replace(spec, batch=int(text))
+    return replace(spec, batch=value)
 
 
 def document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space=0.0) -> Options:
@@ -429,6 +429,8 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
         format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
     if (steps is None) == (epochs is None):
         raise InputError("error_steps_or_epochs")
+    if crosscheck is not None and format_ == "csv":
+        raise InputError("error_crosscheck_csv")
     try:
         if compare is not None and optimizer is not None:
             raise InputError("error_compare_optimizer")

@@ -9,8 +9,6 @@ torch is imported only when asked for (``pip install 'derive[torch]'``).
 """
 from __future__ import annotations
 
-import random
-
 from .errors import DeriveError
 
 FLOOR = 1e-12  # differences of values smaller than this count as absolute, not relative
@@ -26,7 +24,7 @@ def torch_run(spec, steps: int) -> tuple[float, dict[str, float]]:
         import torch
     except ImportError:
         raise CrosscheckError("error_needs_torch") from None
-    from .train import batch_order
+    from .train import batches
     functions = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda x: x,
                  "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.01),
                  "softplus": torch.nn.functional.softplus, "softmax": lambda x: torch.softmax(x, 0)}
@@ -56,11 +54,9 @@ def torch_run(spec, steps: int) -> tuple[float, dict[str, float]]:
         return losses[spec.loss.name](values, torch.tensor([float(t) for t in targets], dtype=torch.float64))
 
     optimizer = _optimizer(torch, spec.optimizer, trainable, float(spec.learning_rate))
-    mean, rng, schedule, epoch = spec.batch_loss == "mean", random.Random(spec.seed), [], 0
+    mean, schedule = spec.batch_loss == "mean", batches(spec)
     for _ in range(steps):
-        if not schedule:
-            schedule, epoch = batch_order(spec, epoch, rng)[::-1], epoch + 1
-        batch = schedule.pop()
+        batch = next(schedule)
         optimizer.zero_grad()
         total = sum(sample_loss(*spec.samples[index]) for index in batch)
         (total / len(batch) if mean else total).backward()

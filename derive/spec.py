@@ -254,6 +254,14 @@ def hyperparameter(name: str, value: sympy.Rational, where_: str | None = None) 
     return value
 
 
+def batch_value(text: str, count: int) -> str | int | None:
+    """Return a batch as written (in the file or after --batch): full, each, or the size of a mini-batch
+    from 1 to `count` (the number of samples); None for anything else."""
+    if text in ("full", "each"):
+        return text
+    return int(text) if re.fullmatch(r"\d{1,12}", text) and 1 <= int(text) <= count else None
+
+
 def number_text(text: str, where_: str) -> sympy.Rational:
     """Return a number typed on the command line exactly as written (0.9 is 9/10), by the spec's rules."""
     text = text.strip()
@@ -392,13 +400,11 @@ class _SpecBuilder:
         return int(text)
 
     def batch(self, node, count: int) -> str | int:
-        """Read `batch`: full, each, or the size of a mini-batch (1 … the number of samples)."""
-        text = self.r.scalar(node, "batch")
-        if text in ("full", "each"):
-            return text
-        if not re.fullmatch(r"\d{1,12}", text) or not 1 <= int(text) <= count:
+        """Read `batch` (see :func:`batch_value`)."""
+        value = batch_value(self.r.scalar(node, "batch"), count)
+        if value is None:
             raise self.r.fail("error_batch", node, "batch", count=count)
-        return int(text)
+        return value
 
     def optimizer(self, node) -> functions.UpdateRule:
         """Read `optimizer`: a rule's name, or {name: …, and hyper-parameters: momentum, beta1, beta2, …}."""

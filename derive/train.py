@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Iterator
 
 from .derivation import Derivation
 from .errors import DeriveError
@@ -54,10 +55,9 @@ def batches_per_epoch(spec) -> int:
     return 1 if spec.batch == "full" else count if spec.batch == "each" else -(-count // spec.batch)
 
 
-def batch_order(spec, epoch: int, rng: random.Random | None = None) -> list[list[int]]:
+def batch_order(spec, rng: random.Random | None = None) -> list[list[int]]:
     """Return the batches of one epoch (sample indices from 0): every sample (full), one at a time in order
-    (each), or mini-batches in the order `rng` draws (each epoch's order the next shuffle of one
-    ``random.Random(spec.seed)``, so a run is the same on every machine)."""
+    (each), or mini-batches in the order `rng` draws (a new ``random.Random(spec.seed)`` unless given)."""
     count = len(spec.samples)
     if spec.batch == "full":
         return [list(range(count))]
@@ -66,6 +66,14 @@ def batch_order(spec, epoch: int, rng: random.Random | None = None) -> list[list
     order = list(range(count))
     (rng or random.Random(spec.seed)).shuffle(order)
     return [order[start:start + spec.batch] for start in range(0, count, spec.batch)]
+
+
+def batches(spec) -> Iterator[list[int]]:
+    """Yield the batches of every update in turn, epoch after epoch: each epoch's mini-batch order is the
+    next shuffle of one ``random.Random(spec.seed)``, so a run is the same on every machine."""
+    rng = random.Random(spec.seed)
+    while True:
+        yield from batch_order(spec, rng)
 
 
 def train(derivation: Derivation, steps: int, every: int | None = None) -> Run:
@@ -94,7 +102,7 @@ class _Trainer:
         self.values = {symbol: float(value) for symbol, value in network.given_values().items()}
         program = derivation.program
         after = [symbol.after for symbol in self.carried]
-        self.single = max(len(batch) for batch in batch_order(self.spec, 0)) == 1
+        self.single = max(len(batch) for batch in batch_order(self.spec)) == 1
         if self.single:  # one sample per update: the whole step is one function
             self.update = program.compile(after)
         else:  # a batch: each sample's gradients, combined, then the rule's lines
@@ -113,7 +121,6 @@ class _Trainer:
         spec, values = self.spec, self.values
         samples = [[float(v) for v in inputs + targets] for inputs, targets in spec.samples]
         mean = spec.batch_loss == "mean"
-        rng = random.Random(spec.seed)
         update_args, update_at = self.arguments(self.update)
         carried_in = [update_at.get(s) for s in self.carried]
         step_at = update_at.get(self.step)
@@ -126,13 +133,10 @@ class _Trainer:
             gradient_in = [update_at.get(g) for g in self.gradients]
         current = [values.get(s, 0.0) for s in self.carried]
         history, loss = [(0, self.loss(current, samples, mean)[0])], None
-        schedule, epoch = [], 0
+        schedule = batches(spec)
         function = self.update.function
         for step in range(1, steps + 1):
-            if not schedule:
-                schedule = batch_order(spec, epoch, rng)[::-1]
-                epoch += 1
-            batch = schedule.pop()
+            batch = next(schedule)
             try:
                 if self.single:
                     for position, value in zip(sample_at, samples[batch[0]]):

@@ -481,6 +481,8 @@ def test_crosscheck_refuses_what_torch_cannot_build(tmp_path):
     spec.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["train", str(spec), "--steps", "2", "--crosscheck", "torch"])
     assert result.exit_code == 2 and "built-in activations and losses only" in result.output
+    result = CliRunner().invoke(cli, ["train", "--steps", "2", "--crosscheck", "torch", "-f", "csv"])
+    assert result.exit_code == 2 and "not in CSV" in result.output
 
 
 def test_crosscheck_without_torch_says_how_to_install_it(monkeypatch, tmp_path):
