@@ -454,10 +454,10 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
             from .crosscheck import largest_difference
             differences = [largest_difference(result, each) for result, each in zip(results, specs)]
         if compare is None:
-            document = render_run(results[0], derivation, format_, digits=digits, lang=lang, template_dir=template_dir,
+            document = render_run(results[0], format_, digits=digits, lang=lang, template_dir=template_dir,
                                   crosscheck=differences[0] if differences else None)
         else:
-            document = render_comparison(results, derivation, format_, digits=digits, lang=lang,
+            document = render_comparison(results, format_, digits=digits, lang=lang,
                                          template_dir=template_dir, crosschecks=differences)
         legend = compare is not None
         curve = None if kind is None else \

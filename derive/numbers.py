@@ -6,17 +6,16 @@ enters. Display rounds only at the end, to a number of significant digits.
 """
 from __future__ import annotations
 
-from decimal import Decimal, ROUND_HALF_EVEN, ROUND_HALF_UP, localcontext
+from decimal import Decimal, ROUND_HALF_UP, localcontext
 from typing import Mapping
 
 import sympy
 
+from .decimals import NEGLIGIBLE, PRECISION, format_decimal
 from .errors import DeriveError, Phrase
 
-PRECISION = 50  # significant decimal digits of every computed value
 MAX_VALUE = sympy.Integer(10) ** 100  # a computed value beyond this is out of range (an overflowing network)
 MIN_VALUE = sympy.Rational(1, 10 ** 300)  # and one closer to 0 than this, but not 0, too (beyond a double's range)
-_NEGLIGIBLE = Decimal(10) ** -(PRECISION - 8)
 
 
 class EvaluationError(DeriveError):
@@ -87,19 +86,6 @@ def format_number(value: sympy.Expr, digits: int = 9, exact: bool = False) -> st
     if exact and value.is_Rational:
         return str(value.p) if value.q == 1 else f"{value.p}/{value.q}"
     number = to_decimal(value)
-    if abs(number) < _NEGLIGIBLE and not value.is_Rational:  # an exact value is never noise
+    if abs(number) < NEGLIGIBLE and not value.is_Rational:  # an exact value is never noise
         return "0"
-    with localcontext() as context:
-        context.prec = digits
-        context.rounding = ROUND_HALF_EVEN
-        rounded = +number
-    exponent = rounded.adjusted()
-    if -5 <= exponent < 10:
-        text = f"{rounded:f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
-    mantissa = f"{rounded.scaleb(-exponent):f}"
-    if "." in mantissa:
-        mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{exponent}"
+    return format_decimal(number, digits)

@@ -19,9 +19,7 @@ targets, parameters, learning rate) have no definition.
 """
 from __future__ import annotations
 
-import builtins
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -29,6 +27,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from .numbers import PRECISION, EvaluationError, evaluate
+from .safecode import _check_source, compile_checked  # noqa: F401  (_check_source: the tests try it)
 
 Definition = tuple[sympy.Symbol, sympy.Expr]
 
@@ -333,11 +332,9 @@ def compile_program(definitions: Iterable[Definition], wanted: Iterable[sympy.Sy
         lines.append(f"    {names[symbol]} = {printer.doprint(expression)}")
     lines.append(f"    return ({''.join(names[s] + ', ' for s in outputs)})")
     source = "\n".join(lines) + "\n"
-    _check_source(source)
-    namespace = {"math": math, "__builtins__": {name: getattr(builtins, name) for name in _BUILTINS}}
-    # The source is built only from derive's own SymPy trees, every symbol renamed to v<number>, and
-    # _check_source has proved that it holds nothing else: no name but those, no text at all.
-    exec(compile(source, "<derive program>", "exec"), namespace)  # noqa: S102
+    # The source is built only from derive's own SymPy trees, every symbol renamed to v<number>;
+    # safecode checks it holds nothing else (no name but those, no text at all) before compiling it.
+    namespace = compile_checked(source, "<derive program>")
     return CompiledProgram(tuple(given), outputs, source, namespace["program"])
 
 
@@ -358,44 +355,10 @@ def compile_each(definitions: Iterable[Definition]) -> list[CompiledProgram]:
         lines.append(f"    return ({_Printer(names).doprint(expression)},)")
         made.append((symbol, tuple(used)))
     source = "\n".join(lines) + "\n"
-    _check_source(source, functions=len(definitions))
-    namespace = {"math": math, "__builtins__": {name: getattr(builtins, name) for name in _BUILTINS}}
-    # As in compile_program: only derive's own trees, every symbol a v<number>, proved by _check_source.
-    exec(compile(source, "<derive definitions>", "exec"), namespace)  # noqa: S102
+    # As in compile_program: only derive's own trees, every symbol a v<number>, checked by safecode.
+    namespace = compile_checked(source, "<derive definitions>", functions=len(definitions))
     return [CompiledProgram(used, (symbol,), lines[2 * number] + "\n" + lines[2 * number + 1] + "\n",
                             namespace[f"f{number}"]) for number, (symbol, used) in enumerate(made)]
-
-
-_BUILTINS = ("abs", "max", "min", "float")
-_KEYWORDS = {"def", "return", "if", "else", "and", "or", "not", "True", "False", "program", "math", *_BUILTINS}
-_VARIABLE = re.compile(r"v\d+\Z")
-
-
-_CHARACTERS = re.compile(r"[^A-Za-z0-9_ \n().,:+\-*/<>=!%\[\]]")  # quotes, #, \\, {, @, ; … are never generated
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_ATTRIBUTE = re.compile(r"(\w*)\s*\.\s*$")
-
-
-def _check_source(source: str, functions: int = 0) -> None:
-    """Raise ValueError unless `source` is made of our variables (v0, v1, ...), numbers, operators, a few
-    keywords and builtins, math's functions, and (with `functions`) the function names f0 … f<functions - 1>:
-    so no name or text from anywhere else can be compiled. It holds no character but letters, digits,
-    spaces, newlines and operators (so no text, comment or escape), and each name is one of those."""
-    bad = _CHARACTERS.search(source)
-    if bad is not None:
-        raise ValueError(f"generated code holds the character {bad.group(0)!r}: text is never compiled")
-    own = {f"f{number}" for number in range(functions)}
-    for match in _IDENTIFIER.finditer(source):
-        start, name = match.start(), match.group(0)
-        if start and source[start - 1].isdigit():
-            continue  # the exponent of a number (1e-3)
-        attribute = _ATTRIBUTE.search(source, max(0, start - 40), start)
-        if attribute is not None:  # name after a dot: only math's own functions and constants
-            if attribute.group(1) == "math" and not name.startswith("_") and hasattr(math, name):
-                continue
-            raise ValueError(f"generated code holds the attribute {name[:40]!r}")
-        if not (_VARIABLE.match(name) or name in _KEYWORDS or name in own):
-            raise ValueError(f"generated code holds the name {name[:40]!r}")
 
 
 def _in_dependency_order(assignments: list[Definition]) -> list[Definition]:

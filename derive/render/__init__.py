@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -68,16 +67,9 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     is the same byte for byte with or without them. DERIVE_NO_CACHE=1, or a cache directory that cannot
     be created, turns it off.
     """
-    if os.environ.get("DERIVE_NO_CACHE"):
-        return None
-    from .. import __version__
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(home) / "derive" / f"templates-{__version__}"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _Cache(str(directory))
+    from ..cache import directory
+    folder = directory("templates")
+    return None if folder is None else _Cache(str(folder))
 
 
 class _Cache(jinja2.FileSystemBytecodeCache):

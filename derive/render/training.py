@@ -5,14 +5,14 @@ import json
 import math
 from pathlib import Path
 
-import sympy
-
 from ..catalogue import Messages
-from ..numbers import format_number
+from decimal import Decimal
+
+from ..decimals import format_decimal, format_float
 from . import render_template, template_directory
 
 
-def render_run(run, derivation, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None,
+def render_run(run, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None,
                crosscheck: float | None = None) -> str:
     """Return a run as text (its words from the message catalogue of `lang`), JSON or CSV (step, loss);
     `crosscheck` is the largest relative difference from torch's run of the same steps, when one was made."""
@@ -21,15 +21,15 @@ def render_run(run, derivation, format: str = "text", digits: int = 10, lang: st
     if format == "csv":
         return "step,loss\n" + "".join(f"{step},{loss!r}\n" for step, loss in run.history)
     _ = Messages(template_directory(template_dir), lang)
-    def number(value) -> str:  # a double as the documents write numbers, to `digits` significant digits
-        return format_number(sympy.Float(value, 20) if isinstance(value, float) else value, digits)
+    def number(value: float) -> str:  # a double as the documents write numbers, to `digits` significant digits
+        return format_float(value, digits)
 
     separator = _("list_separator")
     width = max(len(_("train_step")), len(str(run.steps))) + 2
-    spec = derivation.network.spec
-    batch = _("train_batch_" + (spec.batch if isinstance(spec.batch, str) else "size"), size=spec.batch)
-    lines = [_("train_heading", steps=run.steps, eta=number(spec.learning_rate), rule=_("rule_" + run.optimizer),
-               samples=len(spec.samples), batch=batch if len(spec.samples) > 1 else _("train_one_sample")), "",
+    batch = _("train_batch_" + (run.batch if isinstance(run.batch, str) else "size"), size=run.batch)
+    lines = [_("train_heading", steps=run.steps, eta=format_decimal(Decimal(run.learning_rate), digits),
+               rule=_("rule_" + run.optimizer), samples=run.samples,
+               batch=batch if run.samples > 1 else _("train_one_sample")), "",
              f"{_('train_step'):<{width}}{_('train_loss')}"]
     lines += [f"{step:<{width}}{number(loss)}" for step, loss in run.history]
     lines += ["", _("train_final_loss", steps=run.steps, loss=number(run.loss)),
@@ -38,7 +38,7 @@ def render_run(run, derivation, format: str = "text", digits: int = 10, lang: st
                 for position, outputs in enumerate(run.outputs, start=1)],
 
               _("train_params", values=separator.join(f"{name} = {number(v)}" for name, v in run.params.items())),
-              *([_("train_crosscheck", difference=format_number(sympy.Float(crosscheck, 20), 3))]
+              *([_("train_crosscheck", difference=format_float(crosscheck, 3))]
                 if crosscheck is not None else [])]
     return "\n".join(lines) + "\n"
 
@@ -52,7 +52,7 @@ def _data(run, crosscheck: float | None = None) -> dict:
     return data
 
 
-def render_comparison(runs, derivation, format: str = "text", digits: int = 10, lang: str = "en",
+def render_comparison(runs, format: str = "text", digits: int = 10, lang: str = "en",
                       template_dir=None, crosschecks=None) -> str:
     """Return runs of the same network by several update rules side by side: text (the loss of each at
     every kept step, then each final loss), JSON ({"compare": [each run]}) or CSV (step, one loss each)."""
@@ -66,21 +66,20 @@ def render_comparison(runs, derivation, format: str = "text", digits: int = 10, 
             f"{row[0][0]}," + ",".join(repr(loss) for _, loss in row) + "\n" for row in rows)
     _ = Messages(template_directory(template_dir), lang)
 
-    def number(value) -> str:
-        return format_number(sympy.Float(value, 20) if isinstance(value, float) else value, digits)
+    def number(value: float) -> str:
+        return format_float(value, digits)
 
-    spec = derivation.network.spec
     names = [_("rule_" + run.optimizer) for run in runs]
     width = max(len(_("train_step")), len(str(runs[0].steps))) + 2
     columns = [max(len(name), digits + 8) + 2 for name in names]
-    lines = [_("train_compare_heading", steps=runs[0].steps, eta=number(spec.learning_rate),
+    lines = [_("train_compare_heading", steps=runs[0].steps, eta=format_decimal(Decimal(runs[0].learning_rate), digits),
                rules=_("list_separator").join(names)), "",
              f"{_('train_step'):<{width}}" + "".join(f"{name:<{c}}" for name, c in zip(names, columns)).rstrip()]
     for row in zip(*[run.history for run in runs]):
         lines.append(f"{row[0][0]:<{width}}" + "".join(f"{number(loss):<{c}}" for (_s, loss), c in zip(row, columns)).rstrip())
     lines.append("")
     lines += [_("train_compare_final", rule=name, steps=run.steps, loss=number(run.loss)) for name, run in zip(names, runs)]
-    lines += [_("train_compare_crosscheck", rule=name, difference=format_number(sympy.Float(c, 20), 3))
+    lines += [_("train_compare_crosscheck", rule=name, difference=format_float(c, 3))
               for name, c in zip(names, crosschecks) if c is not None]
     return "\n".join(lines) + "\n"
 
@@ -122,10 +121,10 @@ def render_curves(runs, lang: str = "en", template_dir=None, legend: bool = True
         return round(bottom - (bottom - top) * (scale(loss) - lo) / (hi - lo), 2)
 
     if logarithmic:
-        y_ticks = [{"y": y(10.0 ** power), "label": format_number(sympy.Integer(10) ** power, 3)}
+        y_ticks = [{"y": y(10.0 ** power), "label": format_decimal(Decimal(10) ** power, 3)}
                    for power in range(int(lo), int(hi) + 1, max(1, -(-(int(hi) - int(lo)) // 8)))]
     else:
-        y_ticks = [{"y": y(lo + (hi - lo) * k / 4), "label": format_number(sympy.Float(lo + (hi - lo) * k / 4, 20), 3)}
+        y_ticks = [{"y": y(lo + (hi - lo) * k / 4), "label": format_float(lo + (hi - lo) * k / 4, 3)}
                    for k in range(5)]
     x_ticks = [{"x": x(last * k // 4), "label": str(last * k // 4)} for k in range(5)]
     plot = {"width": width, "height": height, "left": left, "right": right, "top": top, "bottom": bottom,

@@ -1,0 +1,72 @@
+"""derive's cache directory: compiled templates and training programs, one directory a kind and version.
+
+It lives in $XDG_CACHE_HOME/derive (default ~/.cache/derive). Entries are written atomically (a
+temporary file in the same directory, then a rename), so runs at the same time never read half an
+entry; an entry that cannot be read, or does not hold what its reader expects, is a miss, and output
+is the same byte for byte with or without the cache. DERIVE_NO_CACHE=1, or a directory that cannot be
+created, turns it off. This module imports no SymPy.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+MAX_ENTRY_BYTES = 50_000_000  # an entry larger than this is not read
+
+
+def directory(kind: str) -> Path | None:
+    """Return the cache directory of `kind` (templates, programs) for this version of derive, or None."""
+    if os.environ.get("DERIVE_NO_CACHE"):
+        return None
+    from . import __version__
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(home) / "derive" / f"{kind}-{__version__}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def key(*parts: str | bytes) -> str:
+    """Return the key of an entry made from `parts` (each length-prefixed, so no two lists share a key)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def load_json(kind: str, name: str) -> object | None:
+    """Return the JSON entry `name` of `kind`, or None (no cache, no entry, or one that cannot be read)."""
+    folder = directory(kind)
+    if folder is None:
+        return None
+    try:
+        path = folder / f"{name}.json"
+        if path.stat().st_size > MAX_ENTRY_BYTES:
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(kind: str, name: str, data: object) -> None:
+    """Write the JSON entry `name` of `kind` atomically; a cache that cannot be written is no error."""
+    folder = directory(kind)
+    if folder is None:
+        return
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                json.dump(data, file, separators=(",", ":"))
+            os.replace(temporary, folder / f"{name}.json")
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
