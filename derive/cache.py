@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 MAX_ENTRY_BYTES = 50_000_000  # an entry larger than this is not read
@@ -29,6 +30,17 @@ def directory(kind: str) -> Path | None:
     except OSError:
         return None
     return path
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Return a digest of derive's own code (every module of the package): an entry made by other code, even
+    of the same version number (a development copy), is never read."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def key(*parts: str | bytes) -> str:

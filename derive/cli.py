@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,8 +12,10 @@ import click
 
 from . import examples
 from .derivation import derive as derive_network
-from .catalogue import read, template_root
-from .errors import DeriveError, Phrase, one_line
+from .cli_common import (InputError, OneLineErrors, SelfCheckFailed, chosen_spec, resolve_spec, rule_options,
+                         run_guarded)
+from .cli_train import train
+from .errors import DeriveError
 from .files import write_documents, write_output
 from .notation import STYLES
 from .render import FORMATS, document_files, formats, languages, render, render_diagram
@@ -28,68 +29,7 @@ EXTENSIONS = {".md": "md", ".tex": "tex", ".html": "html", ".htm": "html", ".pdf
 REPORT_EXTENSIONS = {".md": "md", ".json": "json", ".txt": "text"}
 
 
-def _command_messages():
-    """Return the message catalogue of the running command's --lang (and --template-dir): English when the
-    command has none, or when that language cannot be read (then the language is the bad input)."""
-    context = click.get_current_context(silent=True)
-    params = context.params if context is not None else {}
-    if params.get("lang", "en") != "en" or params.get("template_dir") is not None:
-        from .render import template_directory
-        try:
-            return read(template_directory(params.get("template_dir")), params.get("lang", "en"))
-        except DeriveError:
-            pass
-    return read(template_root(), "en")
-
-
-class InputError(click.ClickException):
-    """Bad input: one line on stderr, exit code 2. InputError(key, **fields) for a message of derive's own
-    (a catalogue key), InputError(error) for a DeriveError; either is written in the command's --lang."""
-
-    exit_code = 2
-
-    def __init__(self, message: str | DeriveError, **fields):
-        error = message if isinstance(message, DeriveError) else DeriveError(message, **fields)
-        messages = _command_messages()
-        super().__init__(error.text(messages))
-        self.line = Phrase("error_line", message=self.message).text(messages)
-
-    def show(self, file=None):
-        click.echo(one_line(self.line), err=True)
-
-
-class SelfCheckFailed(InputError):
-    """--verify found a gradient that disagrees: one line, exit code 1 (the input was fine; derive was not)."""
-
-    exit_code = 1
-
-
-def resolve_spec(spec: str | None) -> Path:
-    """Return the path for SPEC: a file, or the name of a built-in example (default: classic)."""
-    if spec is None:
-        return examples.path("classic")
-    if not Path(spec).exists() and spec in examples.names():
-        return examples.path(spec)
-    return Path(spec)
-
-
-class _OneLineErrors(click.Group):
-    """A command group whose usage errors (a bad option value, a missing file) are one line and exit code 2."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        try:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.UsageError as error:
-            click.echo(f"error: {one_line(error.format_message())}", err=True)
-            sys.exit(2)
-        except click.ClickException as error:
-            error.show()
-            sys.exit(error.exit_code)
-        except click.Abort:  # Ctrl-C while click was reading or prompting
-            raise KeyboardInterrupt from None
-
-
-@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="derive")
 def cli():
     """derive: turn a small neural network into a step-by-step backpropagation derivation."""
@@ -116,82 +56,6 @@ def document_options(function):
     for option in reversed(options):
         function = option(function)
     return function
-
-
-HYPER_OPTIONS = ("momentum", "alpha", "beta1", "beta2", "eps", "weight_decay")
-
-
-def rule_options(function):
-    """The options choosing the update rule and its hyper-parameters (spec keys: optimizer: {name, …})."""
-    from .functions import UPDATE_RULES
-    options = [click.option("--optimizer", type=click.Choice(list(UPDATE_RULES)), default=None,
-                            help="The update rule (default: the spec's optimizer, else sgd).")]
-    options += [click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="NUMBER",
-                             help=f"The rule's {name} (torch.optim's name and default).") for name in HYPER_OPTIONS]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def with_rule(spec, optimizer: str | None, hyper: dict):
-    """Return `spec` with the update rule the options ask for: --optimizer (the spec's hyper-parameters kept
-    when it names the spec's own rule) and any hyper-parameter given; the spec itself when none is."""
-    from dataclasses import replace
-    from .functions import update_rule
-    from .spec import hyperparameter, number_text
-    given = {name: value for name, value in hyper.items() if value is not None}
-    if optimizer is None and not given:
-        return spec
-    name = optimizer or spec.optimizer.name
-    values = dict(spec.optimizer.hyper) if name == spec.optimizer.name else {}
-    defaults = dict(update_rule(name).hyper)
-    values = {key: value for key, value in values.items() if key in defaults}
-    for key, text in given.items():
-        values[key] = hyperparameter(key, number_text(text, f"--{key.replace('_', '-')}"),
-                                     f"--{key.replace('_', '-')}")
-    return replace(spec, optimizer=update_rule(name, f"--optimizer {name}", **values))
-
-
-def chosen_spec(spec: str | None, sample_number: int | None, optimizer: str | None, hyper: dict):
-    """Return the spec named on the command line, with the sample and the update rule its options choose."""
-    loaded = with_rule(load(resolve_spec(spec)), optimizer, hyper)
-    if sample_number is not None:
-        if sample_number > len(loaded.samples):
-            raise InputError("error_sample_number", number=sample_number, count=len(loaded.samples))
-        loaded = loaded.with_sample(sample_number)
-    return loaded
-
-
-MAX_COMPARED = 6  # update rules one --compare trains
-
-
-def rule_list(text: str) -> list[str]:
-    """Return the update rules --compare names (comma-separated, each once, known, at most MAX_COMPARED)."""
-    from .functions import UPDATE_RULES
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in UPDATE_RULES]
-    if unknown or not names:
-        raise InputError("error_unknown_update_rule", name=(unknown or [text])[0][:40], known=", ".join(UPDATE_RULES))
-    if len(set(names)) != len(names) or len(names) > MAX_COMPARED:
-        raise InputError("error_compare_rules", limit=MAX_COMPARED)
-    return names
-
-
-def compared_rule(spec, name: str, hyper: dict):
-    """Return `spec` with the rule `name` for --compare: the hyper-parameters given that the rule takes."""
-    from .functions import update_rule
-    taken = dict(update_rule(name).hyper)
-    return with_rule(spec, name, {key: value for key, value in hyper.items() if key in taken})
-
-
-def with_batch(spec, text: str):
-    """Return `spec` with the batch --batch gives: full, each, or a mini-batch size."""
-    from dataclasses import replace
-    from .spec import batch_value
-    value = batch_value(text, len(spec.samples))
-    if value is None:
-        raise InputError("error_batch", count=len(spec.samples))
-    return replace(spec, batch=value)
 
 
 def document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space=0.0) -> Options:
@@ -383,98 +247,6 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
 
 @cli.command()
 @click.argument("spec", required=False)
-@click.option("--steps", type=click.IntRange(0, 10_000_000), default=None,
-              help="How many updates to make, each the step `derive run` derives.")
-@click.option("--epochs", type=click.IntRange(0, 10_000_000), default=None,
-              help="Or how many passes over the spec's samples (each pass as many updates as it has batches).")
-@click.option("--batch", default=None, metavar="full|each|N",
-              help="How the samples are taken (default: the spec's batch, else full).")
-@click.option("--compare", default=None, metavar="RULES",
-              help="Train once with each of these update rules (sgd,momentum,adam) and show them side by side; "
-                   "--plot draws every curve on one plot.")
-@click.option("--every", type=click.IntRange(1, 10_000_000), default=None,
-              help="Keep the loss every this many steps (default: about a hundred points).")
-@click.option("--crosscheck", type=click.Choice(["torch"]), default=None,
-              help="Run the same steps in PyTorch float64 with torch.optim's optimizer and report the largest "
-                   "relative difference (pip install 'derive[torch]').")
-@click.option("-f", "--format", "format_", type=click.Choice(["text", "json", "csv"]), default=None,
-              help="Output format (default: from the -o extension, else text).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (atomically) instead of standard output.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw the loss curve: .svg (written by derive), .png or .pdf (through matplotlib: "
-                   "pip install 'derive[plot]').")
-@click.option("--digits", type=click.IntRange(1, 17), default=10, show_default=True,
-              help="Significant digits of the figures in the text output (JSON and CSV keep every digit).")
-@click.option("--lang", default="en", show_default=True, metavar="LANG",
-              help=f"Language of the text output: {', '.join(languages())}, or one of --template-dir's.")
-@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Use message catalogues from this directory (falls back to the built-in ones).")
-@rule_options
-def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, output, plot, digits, lang, template_dir,
-          optimizer, **hyper):
-    """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
-
-    The derivation's own program (forward pass, loss, every δ and gradient,
-    the update rule's lines) is compiled once from derive's SymPy trees and
-    stepped; the loss is kept every --every steps. Prints the losses, and the
-    loss, outputs and parameters after the last update. Give --steps or
-    --epochs.
-    """
-    from .render.plots import IMAGE_FORMATS
-    from .render.training import render_comparison, render_curves, render_curves_image, render_run
-    from .train import MAX_HISTORY, MAX_STEPS, batches_per_epoch, train as run_training
-    output = None if output == Path("-") else output
-    if format_ is None:
-        format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
-    if (steps is None) == (epochs is None):
-        raise InputError("error_steps_or_epochs")
-    if crosscheck is not None and format_ == "csv":
-        raise InputError("error_crosscheck_csv")
-    try:
-        if compare is not None and optimizer is not None:
-            raise InputError("error_compare_optimizer")
-        loaded = chosen_spec(spec, None, optimizer, hyper if compare is None else {})
-        if batch is not None:
-            loaded = with_batch(loaded, batch)
-        steps = steps if steps is not None else epochs * batches_per_epoch(loaded)
-        if steps > MAX_STEPS:
-            raise InputError("error_too_many_steps", limit=MAX_STEPS)
-        if every is not None and steps // every > MAX_HISTORY:
-            raise InputError("error_training_history", limit=MAX_HISTORY)
-        kind = plot.suffix.lower().lstrip(".") if plot is not None else None
-        if kind is not None and kind not in ("svg", *IMAGE_FORMATS):
-            raise InputError("error_plot_format", file=plot.name)
-        specs = [loaded] if compare is None else [compared_rule(loaded, name, hyper) for name in rule_list(compare)]
-        derivations = [derive_network(each) for each in specs]
-        results = [run_training(derivation, steps, every) for derivation in derivations]
-        derivation = derivations[0]
-        differences = None
-        if crosscheck is not None:
-            from .crosscheck import largest_difference
-            differences = [largest_difference(result, each) for result, each in zip(results, specs)]
-        if compare is None:
-            document = render_run(results[0], format_, digits=digits, lang=lang, template_dir=template_dir,
-                                  crosscheck=differences[0] if differences else None)
-        else:
-            document = render_comparison(results, format_, digits=digits, lang=lang,
-                                         template_dir=template_dir, crosschecks=differences)
-        legend = compare is not None
-        curve = None if kind is None else \
-            render_curves(results, lang=lang, template_dir=template_dir, legend=legend).encode("utf-8") \
-            if kind == "svg" else render_curves_image(results, kind, lang=lang, template_dir=template_dir, legend=legend)
-        if output is not None:
-            write_output(output, document.encode("utf-8"))
-        if curve is not None:
-            write_output(plot, curve)
-    except DeriveError as error:
-        raise InputError(error) from None
-    if output is None:
-        click.echo(document, nl=not document.endswith("\n"))
-
-
-@cli.command()
-@click.argument("spec", required=False)
 @click.option("--ask", default="delta,gradient,update", show_default=True,
               help="What the sheet asks for: kinds (net, out, E, delta, gradient, update) and/or quantities "
                    "in the claim language (delta_h1, w5_new), comma-separated.")
@@ -651,16 +423,9 @@ def example_handouts(formats=("html", "pdf"), compile=True):
                 yield Path("handout") / lang / path, content
 
 
+cli.add_command(train)
+
+
 def main() -> None:
-    """Run the command line. Exit codes: 0 done; 1 a claim is not correct, or --verify failed; 2 bad input
-    (one line); 3 a failure of derive itself (one line, DERIVE_DEBUG=1 shows the traceback); 130 interrupted."""
-    try:
-        cli.main(standalone_mode=True)
-    except (SystemExit, BrokenPipeError):
-        raise
-    except Exception as error:  # a bug, not bad input: still one line, and how to see more
-        if os.environ.get("DERIVE_DEBUG"):
-            raise
-        click.echo(f"internal error: {type(error).__name__}: {one_line(error)[:300]} (set DERIVE_DEBUG=1 for details)",
-                   err=True)
-        sys.exit(3)
+    """Run the command line (see derive.cli_common.run_guarded for the exit codes; 130 interrupted)."""
+    run_guarded(cli)

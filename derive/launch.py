@@ -19,8 +19,12 @@ def main() -> None:
     """Run the command line; Ctrl-C exits with 130, SIGTERM with 143, a closed output pipe with 141."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        from .cli import main as run
-        run()
+        if sys.argv[1:2] == ["train"]:  # derive train needs no more than its own module to start
+            from .cli_train import main as run_train
+            run_train(sys.argv[2:])
+        else:
+            from .cli import main as run
+            run()
     except KeyboardInterrupt:
         _say("interrupted")
         sys.exit(130)

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import sympy
 
-from .functions import HYPERPARAMETERS, RULE_NAMES
+from .rules import HYPERPARAMETERS, RULE_NAMES
 from .network import Network
 from .quantities import KINDS, STYLES, QuantitySymbol
 
