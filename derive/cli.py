@@ -5,15 +5,14 @@ import json
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import examples
 from .derivation import derive as derive_network
-from .cli_common import (InputError, OneLineErrors, SelfCheckFailed, chosen_spec, resolve_spec, rule_options,
-                         run_guarded)
+from .cli_common import (InputError, OneLineErrors, SelfCheckFailed, chosen_spec, progress_bar, resolve_spec,
+                         rule_options, run_guarded)
 from .cli_train import train
 from .errors import DeriveError
 from .files import write_documents, write_output
@@ -354,16 +353,6 @@ def _class_variants(directory: Path, paths: dict[str, Path]) -> tuple[dict, dict
         assigned[student] = variant
     variants = {variant: derive_network(load(files[variant])) for variant in sorted(set(assigned.values()))}
     return variants, assigned
-
-
-@contextmanager
-def progress_bar(length: int, label: str):
-    """Yield advance(n): a progress bar on a terminal (standard error), nothing otherwise."""
-    if length < 2 or not sys.stderr.isatty():
-        yield lambda steps=1: None
-        return
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield lambda steps=1: bar.update(1)
 
 
 @cli.command(name="examples")

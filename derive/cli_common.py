@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -177,3 +178,13 @@ def run_guarded(command: click.BaseCommand, **extra) -> None:
         click.echo(f"internal error: {type(error).__name__}: {one_line(error)[:300]} (set DERIVE_DEBUG=1 for details)",
                    err=True)
         sys.exit(3)
+
+
+@contextmanager
+def progress_bar(length: int, label: str):
+    """Yield advance(n): a progress bar of `length` on a terminal (standard error), nothing otherwise."""
+    if length < 2 or not sys.stderr.isatty():
+        yield lambda steps=1: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield lambda steps=1: bar.update(steps)

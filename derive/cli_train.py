@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from .catalogue import languages
-from .cli_common import (InputError, OneLineCommand, chosen_spec, compared_rule, resolve_spec, rule_list,
-                         rule_options, with_batch)
+from .cli_common import (InputError, OneLineCommand, chosen_spec, compared_rule, progress_bar, resolve_spec,
+                         rule_list, rule_options, with_batch)
 from .errors import DeriveError
 
 
@@ -48,9 +48,12 @@ from .errors import DeriveError
               help=f"Language of the text output: {', '.join(languages())}, or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use message catalogues from this directory (falls back to the built-in ones).")
+@click.option("--precision", type=click.Choice(["float", "exact"]), default="float", show_default=True,
+              help="exact: compute every update at 50 significant digits by the program itself, to check the "
+                   "float run (at most 1,000 updates).")
 @rule_options
 def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, output, plot, digits, lang, template_dir,
-          optimizer, **hyper):
+          precision, optimizer, **hyper):
     """Train SPEC's network: make --steps updates, each the one `derive run` derives, in compiled floats.
 
     The derivation's own program (forward pass, loss, every δ and gradient,
@@ -83,14 +86,21 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
             from .rules import UPDATE_RULES
             choices = [(name, {key: value for key, value in hyper.items()
                                if key in (*UPDATE_RULES[name][0], "weight_decay")}) for name in rule_list(compare)]
-        plans, specs = zip(*[_plan(spec, rule, given, batch, crosscheck is not None, compare is not None)
+        exact = precision == "exact"
+        plans, specs = zip(*[_plan(spec, rule, given, batch, crosscheck is not None or exact, compare is not None)
                              for rule, given in choices])
         steps = steps if steps is not None else epochs * batches_per_epoch(plans[0])
         if steps > MAX_STEPS:
             raise InputError("error_too_many_steps", limit=MAX_STEPS)
         if every is not None and steps // every > MAX_HISTORY:
             raise InputError("error_training_history", limit=MAX_HISTORY)
-        results = [run_plan(plan, steps, every) for plan in plans]
+        if exact:
+            from .derivation import derive
+            from .train import train_exact
+            results = [train_exact(derive(each), steps, every) for each in specs]
+        else:
+            with progress_bar(steps * len(plans), "training") as advance:
+                results = [run_plan(plan, steps, every, advance) for plan in plans]
         differences = None
         if crosscheck is not None:
             from .crosscheck import largest_difference

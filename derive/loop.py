@@ -192,9 +192,12 @@ def _finite(results) -> bool:
     return all(isinstance(value, float) and math.isfinite(value) for value in results)  # not complex
 
 
-def run(plan: Plan, steps: int, every: int | None = None) -> Run:
+PROGRESS_POINTS = 200  # how often, at most, a run reports its progress
+
+
+def run(plan: Plan, steps: int, every: int | None = None, progress: Callable[[int], None] | None = None) -> Run:
     """Return the run of `steps` updates by `plan`, keeping the loss every `every` steps (default: about a
-    hundred points of the curve)."""
+    hundred points of the curve); `progress(n)` is told of every n updates made (a progress bar)."""
     if not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be between 0 and {MAX_STEPS}")
     every = every or max(1, steps // 100)
@@ -211,8 +214,11 @@ def run(plan: Plan, steps: int, every: int | None = None) -> Run:
         gradient_args, gradient_function = list(gradient.arguments), gradient.function
         gradient_carried = [(argument, position) for position, argument in enumerate(gradient.carried_at)
                             if argument is not None]
+    chunk = max(1, steps // PROGRESS_POINTS)
     for step in range(1, steps + 1):
         batch = next(schedule)
+        if progress is not None and step % chunk == 0:
+            progress(chunk)
         try:
             if gradient is None:
                 for position, value in zip(update.sample_at, plan.samples[batch[0]]):

@@ -69,3 +69,55 @@ def _decimal(value) -> Decimal:
     """Return an exact rational of the spec (a decimal as written) as a Decimal."""
     from .numbers import to_decimal
     return to_decimal(value)
+
+
+MAX_EXACT_STEPS = 1_000  # updates a --precision exact run may make (each at 50 digits)
+
+
+def train_exact(derivation: Derivation, steps: int, every: int | None = None) -> Run:
+    """Return the run of `steps` updates computed at 50 significant digits by the program itself
+    (:meth:`derive.program.Program.run`, no float code): the same formulas as :func:`train`, to check it.
+    At most MAX_EXACT_STEPS updates; the figures are reported as the nearest doubles."""
+    from .numbers import to_float
+    if not 0 <= steps <= MAX_EXACT_STEPS:
+        raise TrainingError("error_exact_steps", limit=MAX_EXACT_STEPS)
+    every = every or max(1, steps // 100)
+    network, program = derivation.network, derivation.program
+    spec, rule = network.spec, network.rule
+    trainable = [p for p in network.parameters if p.trainable]
+    carried = [p.symbol for p in trainable] + [QuantitySymbol("state", name, p.name)
+                                               for p in trainable for name in rule.states]
+    gradients = [QuantitySymbol("gradient", p.name) for p in trainable]
+    sample_symbols = [symbol for _, symbol in network.inputs] + list(network.targets)
+    outputs = [unit.out for unit in network.output_layer.units]
+    values = dict(network.given_values())
+    mean = spec.batch_loss == "mean"
+
+    def at(sample):
+        inputs, targets = sample
+        return {**values, **dict(zip(sample_symbols, (*inputs, *targets)))}
+
+    def loss():
+        runs = [program.run(at(sample), wanted=[network.loss, *outputs]) for sample in spec.samples]
+        total = sum(result[network.loss] for result in runs)
+        return (total / len(runs) if mean else total), [{unit.subjects[0]: to_float(result[unit]) for unit in outputs}
+                                                        for result in runs]
+
+    history, schedule = [(0, to_float(loss()[0]))], batches(spec)
+    for step in range(1, steps + 1):
+        batch = next(schedule)
+        if "t" in rule.uses():
+            values[QuantitySymbol("step_number")] = step
+        if len(batch) == 1:
+            result = program.run(at(spec.samples[batch[0]]), wanted=[s.after for s in carried])
+        else:
+            per_sample = [program.run(at(spec.samples[index]), wanted=gradients) for index in batch]
+            combined = {g: sum(result[g] for result in per_sample) / (len(batch) if mean else 1) for g in gradients}
+            result = program.run({**values, **combined}, wanted=[s.after for s in carried])
+        values.update({symbol: result[symbol.after] for symbol in carried})
+        if step % every == 0:
+            history.append((step, to_float(loss()[0])))
+    final, outputs_after = loss()
+    params = {p.name: to_float(values[p.symbol]) for p in network.parameters}
+    return Run(steps, to_float(final), tuple(outputs_after), params, tuple(history), every, rule.name,
+               batches_per_epoch(spec), str(_decimal(spec.learning_rate)), spec.batch, len(spec.samples))

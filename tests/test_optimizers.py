@@ -492,3 +492,30 @@ def test_crosscheck_without_torch_says_how_to_install_it(monkeypatch, tmp_path):
                                       "-o", str(tmp_path / "run.json")])
     assert result.exit_code == 2 and "pip install 'derive[torch]'" in result.output
     assert not (tmp_path / "run.json").exists()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_precision_exact_runs_the_program_at_50_digits_and_agrees(tmp_path, optimizer):
+    import json
+    data = random_network(random.Random(f"exact{optimizer}"), optimizer)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    runner = CliRunner()
+    exact = json.loads(runner.invoke(cli, ["train", str(spec), "--steps", "6", "--precision", "exact", "-f", "json"]).output)
+    floats = json.loads(runner.invoke(cli, ["train", str(spec), "--steps", "6", "-f", "json"]).output)
+    loss, params = numpy_run(data, 6)
+    assert exact["loss"] == pytest.approx(loss, rel=1e-10, abs=1e-14)
+    assert exact["loss"] == pytest.approx(floats["loss"], rel=1e-12, abs=1e-15)
+    for name, value in params.items():
+        assert exact["params"][name] == pytest.approx(value, rel=1e-10, abs=1e-13), name
+    result = runner.invoke(cli, ["train", str(spec), "--steps", "1001", "--precision", "exact"])
+    assert result.exit_code == 2 and "at most 1000 updates" in result.output
+
+
+def test_a_run_reports_its_progress_in_even_chunks():
+    from derive.loop import run
+    from derive.train import plan
+    made = plan(derive.derive(derive.example("classic")))
+    told = []
+    run(made, 1234, progress=told.append)
+    assert set(told) == {6} and sum(told) == 1230  # 1234 // 200 = 6 updates a report
