@@ -96,6 +96,7 @@ class Plan:
     update: Piece
     forward: Piece
     gradient: Piece | None = None
+    form: str = "scalar"  # or "matrix": the carried values are arrays (derive.matrix), given as nested lists
 
     def to_data(self) -> dict:
         """Return the plan as JSON-ready data."""
@@ -107,7 +108,7 @@ class Plan:
                 "batch": self.batch, "batch_loss": self.batch_loss, "seed": self.seed,
                 "samples": [list(s) for s in self.samples], "params": [list(p) for p in self.params],
                 "outputs": list(self.outputs), "initial": list(self.initial), "update": piece(self.update),
-                "forward": piece(self.forward), "gradient": piece(self.gradient)}
+                "forward": piece(self.forward), "gradient": piece(self.gradient), "form": self.form}
 
     @classmethod
     def from_data(cls, data) -> "Plan":
@@ -117,11 +118,19 @@ class Plan:
             if data["format"] != PLAN_FORMAT:
                 raise ValueError("another format")
 
-            def numbers(values, kind=float):
-                values = list(values)
-                if not all(type(v) in ((int, float) if kind is float else (kind,)) for v in values):
-                    raise ValueError("not numbers")
-                return tuple(float(v) if kind is float else v for v in values)
+            form = data.get("form", "scalar")
+            if form not in ("scalar", "matrix"):
+                raise ValueError("another form")
+
+            def number(value, depth=0):  # a float, or (the matrix form) nested lists of floats
+                if type(value) in (int, float):
+                    return float(value)
+                if form == "matrix" and type(value) is list and depth < 2 and value:
+                    return [number(v, depth + 1) for v in value]
+                raise ValueError("not a number")
+
+            def numbers(values):
+                return tuple(number(v) for v in list(values))
 
             def places(values):
                 values = list(values)
@@ -139,7 +148,9 @@ class Plan:
                              places(entry["sample_at"]), step, places(entry["gradient_at"])).compiled()
 
             params = tuple((str(name), place, float(value)) for name, place, value in data["params"])
-            if not all(place is None or type(place) is int for _, place, _ in params):
+            if not all(place is None or type(place) is int or (type(place) is list and 1 <= len(place) <= 3
+                                                               and all(type(i) is int for i in place))
+                       for _, place, _ in params):
                 raise ValueError("not places")
             batch = data["batch"]
             if batch not in ("full", "each") and not (type(batch) is int and batch >= 1):
@@ -147,7 +158,7 @@ class Plan:
             plan = cls(str(data["optimizer"]), str(data["learning_rate"]), batch, str(data["batch_loss"]),
                        int(data["seed"]), tuple(numbers(s) for s in data["samples"]), params,
                        tuple(str(o) for o in data["outputs"]), numbers(data["initial"]), piece(data["update"]),
-                       piece(data["forward"]), piece(data["gradient"]))
+                       piece(data["forward"]), piece(data["gradient"]), form)
         except (KeyError, TypeError, IndexError, AttributeError) as error:
             raise ValueError(f"not a plan: {error}") from None
         if plan.update is None or plan.forward is None or not plan.samples:
@@ -189,7 +200,37 @@ def batches(spec) -> Iterator[list[int]]:
 
 
 def _finite(results) -> bool:
-    return all(isinstance(value, float) and math.isfinite(value) for value in results)  # not complex
+    """Return True when every result is a finite real number (or, in the matrix form, an array of them)."""
+    for value in results:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return False
+        elif not (getattr(value, "dtype", None) is not None and value.dtype.kind == "f" and _all_finite(value)):
+            return False  # a complex number, or an array that is not all finite reals
+    return True
+
+
+def _all_finite(array) -> bool:
+    import numpy
+    return bool(numpy.isfinite(array).all())
+
+
+def _value(value):
+    """Return a starting value as the code takes it: a float, or (the matrix form) a float64 array."""
+    if isinstance(value, list):
+        import numpy
+        return numpy.array(value, dtype=numpy.float64)
+    return value
+
+
+def _parameter(current: list, place) -> float:
+    """Return a trained parameter's value: current[place], or an entry of an array (place a list)."""
+    if isinstance(place, list):
+        value = current[place[0]]
+        for index in place[1:]:
+            value = value[index]
+        return float(value)
+    return float(current[place])
 
 
 PROGRESS_POINTS = 200  # how often, at most, a run reports its progress
@@ -206,12 +247,12 @@ def run(plan: Plan, steps: int, every: int | None = None, progress: Callable[[in
     if plan.update.function is None:
         plan = plan.compiled()
     update, gradient, mean = plan.update, plan.gradient, plan.batch_loss == "mean"
-    update_args, function = list(update.arguments), update.function
-    current = list(plan.initial)
+    update_args, function = [_value(a) for a in update.arguments], update.function
+    current = [_value(v) for v in plan.initial]
     history = [(0, _loss(plan, current, mean)[0])]
     schedule = batches(plan)
     if gradient is not None:
-        gradient_args, gradient_function = list(gradient.arguments), gradient.function
+        gradient_args, gradient_function = [_value(a) for a in gradient.arguments], gradient.function
         gradient_carried = [(argument, position) for position, argument in enumerate(gradient.carried_at)
                             if argument is not None]
     chunk = max(1, steps // PROGRESS_POINTS)
@@ -253,7 +294,7 @@ def run(plan: Plan, steps: int, every: int | None = None, progress: Callable[[in
             if step % every == 0:
                 history.append((step, _loss(plan, current, mean, step)[0]))
     loss, outputs = _loss(plan, current, mean, steps)
-    params = {name: current[place] if place is not None else value for name, place, value in plan.params}
+    params = {name: _parameter(current, place) if place is not None else value for name, place, value in plan.params}
     return Run(steps, loss, tuple(outputs), params, tuple(history), every, plan.optimizer, batches_per_epoch(plan),
                plan.learning_rate, plan.batch, len(plan.samples))
 
@@ -262,7 +303,7 @@ def _loss(plan: Plan, current: list[float], mean: bool, step: int = 0) -> tuple[
     """Return the loss over every sample (the mean or the sum of theirs) at the carried values `current`, and
     each sample's outputs."""
     forward = plan.forward
-    arguments = list(forward.arguments)
+    arguments = [_value(a) for a in forward.arguments]
     for position, argument in enumerate(forward.carried_at):
         if argument is not None:
             arguments[argument] = current[position]
@@ -277,6 +318,6 @@ def _loss(plan: Plan, current: list[float], mean: bool, step: int = 0) -> tuple[
             raise TrainingError("error_training_diverged", step=step) from None
         if not _finite(results):
             raise TrainingError("error_training_diverged", step=step)
-        total += results[0]
-        outputs.append(dict(zip(plan.outputs, results[1:])))
+        total += float(results[0])
+        outputs.append(dict(zip(plan.outputs, map(float, results[1:]))))
     return (total / len(plan.samples) if mean else total), outputs

@@ -27,8 +27,33 @@ def train(derivation: Derivation, steps: int, every: int | None = None) -> Run:
     return run(plan(derivation), steps, every)
 
 
-def plan(derivation: Derivation) -> Plan:
-    """Return the training plan of `derivation`: its program compiled for one update (see derive.loop)."""
+MATRIX_FROM = 200  # weights from which the matrix form (derive.matrix) is faster than one line a unit
+
+
+def plan(derivation: Derivation, form: str = "auto") -> Plan:
+    """Return the training plan of `derivation`: its program compiled for one update (see derive.loop), as
+    float code a quantity a line ("scalar") or as NumPy array operations ("matrix", derive.matrix: only for a
+    program of the matrix form, else NoMatrixForm); "auto" takes the matrix form from MATRIX_FROM weights
+    on, where it is faster, when the program has it and NumPy (pip install 'derive[train]') is installed."""
+    from .matrix import NoMatrixForm, matrix_plan
+    weights = sum(len(unit.connections) for unit in derivation.network.units)
+    if form == "matrix" or (form == "auto" and weights >= MATRIX_FROM and _have_numpy()):
+        try:
+            return matrix_plan(derivation)
+        except NoMatrixForm:
+            if form == "matrix":
+                raise
+    return _scalar_plan(derivation)
+
+
+def _have_numpy() -> bool:
+    """Return True when NumPy (the `train` extra) is installed: the matrix form needs it."""
+    from importlib.util import find_spec
+    return find_spec("numpy") is not None
+
+
+def _scalar_plan(derivation: Derivation) -> Plan:
+    """Return the plan with one line of float code a quantity (common subexpressions computed once)."""
     from .program import compile_program
     network = derivation.network
     spec, rule = network.spec, network.rule
