@@ -8,7 +8,10 @@ Measures, in the same run, CPU seconds (fastest of 3):
     and a whole-process PyTorch script making the same N SGD updates of the classic network in float64;
   * the loops alone, in process: derive's compiled step N times, PyTorch's forward/backward/step N times,
     and a plain-float Python loop of the same formulas written by hand here (the floor of any Python loop);
-  * derive's compile time (the derivation's program to float code) separately.
+  * derive's compile time (the derivation's program to float code) separately;
+  * time per step as networks grow (2-2-2 up to 16-64-64-10, sigmoid units with per-unit biases, one
+    sample, SGD): derive's plan (scalar code a unit, or from 200 weights the NumPy matrix form) and the
+    same eager PyTorch float64 step with matrices, with derive's time to derive and to compile.
 Prints the ratios. Without torch installed the PyTorch columns are left out.
 """
 from __future__ import annotations
@@ -81,9 +84,70 @@ def plain_floats(steps: int) -> float:
     return w[0]
 
 
+def grown_network(sizes: list[int]) -> str:
+    """A network file of these layer sizes: sigmoid units, per-unit biases, half SSE, seeded weights."""
+    import random
+    import yaml
+    rng = random.Random(0)
+    layers = [{"units": [f"u{i}_{k}" for k in range(b)], "activation": "sigmoid",
+               "weights": [[round(rng.uniform(-0.5, 0.5), 3) for _ in range(a)] for _ in range(b)],
+               "bias": [round(rng.uniform(-0.1, 0.1), 3) for _ in range(b)]}
+              for i, (a, b) in enumerate(zip(sizes, sizes[1:]), start=1)]
+    return yaml.safe_dump({"inputs": [f"x{k}" for k in range(sizes[0])], "layers": layers, "loss": "half_sse",
+                           "sample": {"inputs": [round(rng.uniform(0, 1), 2) for _ in range(sizes[0])],
+                                      "targets": [round(rng.uniform(0.1, 0.9), 2) for _ in range(sizes[-1])]},
+                           "learning_rate": 0.1})
+
+
+def torch_matrix_step(text: str):
+    """Return one eager PyTorch float64 SGD step of the network in `text`, with matrices."""
+    import torch
+    import yaml
+    data = yaml.safe_load(text)
+    weights = [torch.tensor(layer["weights"], dtype=torch.float64, requires_grad=True) for layer in data["layers"]]
+    biases = [torch.tensor(layer["bias"], dtype=torch.float64, requires_grad=True) for layer in data["layers"]]
+    x = torch.tensor(data["sample"]["inputs"], dtype=torch.float64)
+    t = torch.tensor(data["sample"]["targets"], dtype=torch.float64)
+    optimizer = torch.optim.SGD(weights + biases, lr=0.1)
+
+    def step():
+        optimizer.zero_grad()
+        a = x
+        for w, b in zip(weights, biases):
+            a = torch.sigmoid(w @ a + b)
+        (0.5 * (t - a) ** 2).sum().backward()
+        optimizer.step()
+
+    return step
+
+
+def per_step(sizes_text: str, have_torch: bool, steps: int = 2000) -> None:
+    import derive
+    from derive.loop import run
+    from derive.train import plan
+    print(f"time per step as networks grow ({steps} steps, fastest of 3), microseconds")
+    for name in sizes_text.split(","):
+        text = grown_network([int(size) for size in name.split("-")])
+        start = time.process_time()
+        derivation = derive.derive(derive.load_text(text))
+        deriving = time.process_time() - start
+        start = time.process_time()
+        made = plan(derivation)
+        compiling = time.process_time() - start
+        ours = fastest(3, lambda: run(made, steps, steps)) / steps
+        line = f"  {name:>13}: derive ({made.form}) {1e6 * ours:8.1f}"
+        if have_torch:
+            step = torch_matrix_step(text)
+            theirs = fastest(3, lambda: [step() for _ in range(steps)]) / steps
+            line += f", eager PyTorch {1e6 * theirs:8.1f}, PyTorch ÷ derive {theirs / ours:5.2f}"
+        print(line + f"   (derive {deriving:.2f} s, compile {compiling:.2f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--sizes", default="2-2-2,4-8-8-3,8-16-16-5,16-32-32-10,16-64-64-10",
+                        help="layer sizes of the per-step table, comma-separated (empty: no table)")
     parser.add_argument("--torch-child", type=int, default=None, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.torch_child is not None:  # the whole-process PyTorch peer: import torch, build, train
@@ -127,6 +191,8 @@ def main() -> None:
         line += f", eager PyTorch {torch_time:.3f}; PyTorch ÷ derive {torch_time / derive_loop:.1f}"
     print(line)
     print(f"  compiling the program once (the plan: one step and the loss): {compile_time:.4f}")
+    if arguments.sizes:
+        per_step(arguments.sizes, have_torch)
 
 
 if __name__ == "__main__":
