@@ -18,6 +18,10 @@ from .cli_common import (InputError, OneLineCommand, chosen_spec, compared_rule,
                          rule_list, rule_options, with_batch)
 from .errors import DeriveError
 
+FORMATS = ["text", "json", "csv", "md", "html", "tex", "pdf"]
+EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "md", ".html": "html", ".htm": "html", ".tex": "tex",
+              ".pdf": "pdf", ".txt": "text"}
+
 
 @click.command(cls=OneLineCommand)
 @click.argument("spec", required=False)
@@ -35,8 +39,10 @@ from .errors import DeriveError
 @click.option("--crosscheck", type=click.Choice(["torch"]), default=None,
               help="Run the same steps in PyTorch float64 with torch.optim's optimizer and report the largest "
                    "relative difference (pip install 'derive[torch]').")
-@click.option("-f", "--format", "format_", type=click.Choice(["text", "json", "csv"]), default=None,
-              help="Output format (default: from the -o extension, else text).")
+@click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the -o extension, else text): text, json and csv give the figures; "
+                   "md, html, tex and pdf a document with a table of the loss and the curve (md: the curve in an "
+                   ".svg file beside it). pdf needs -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -63,16 +69,18 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
     --epochs. The compiled program is kept in derive's cache, so the next
     run of the same spec and options starts at once.
     """
-    from .files import write_output
+    from .files import write_documents
     from .loop import MAX_HISTORY, MAX_STEPS, batches_per_epoch, run as run_plan
     from .render.plots import IMAGE_FORMATS
     from .render.training import render_comparison, render_curves, render_curves_image, render_run
     output = None if output == Path("-") else output
     if format_ is None:
-        format_ = {".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "text") if output else "text"
+        format_ = EXTENSIONS.get(output.suffix.lower(), "text") if output else "text"
+    if format_ == "pdf" and output is None:
+        raise InputError("error_pdf_needs_output")
     if (steps is None) == (epochs is None):
         raise InputError("error_steps_or_epochs")
-    if crosscheck is not None and format_ == "csv":
+    if crosscheck is not None and format_ not in ("text", "json"):
         raise InputError("error_crosscheck_csv")
     if compare is not None and optimizer is not None:
         raise InputError("error_compare_optimizer")
@@ -105,7 +113,19 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
         if crosscheck is not None:
             from .crosscheck import largest_difference
             differences = [largest_difference(result, each) for result, each in zip(results, specs)]
-        if compare is None:
+        files = []
+        if format_ in ("md", "html", "tex", "pdf"):
+            from .render.training import render_training
+            curve_file = output.with_suffix(".svg") if format_ == "md" and output is not None else None
+            document = render_training(results, "tex" if format_ == "pdf" else format_, digits=digits, lang=lang,
+                                       template_dir=template_dir, curve_file=curve_file.name if curve_file else None)
+            if format_ == "pdf":
+                from .render.pdf import compile_document
+                files.append((output, compile_document(document, lang)))
+            if curve_file is not None:
+                files.append((curve_file, render_curves(results, lang=lang, template_dir=template_dir,
+                                                        legend=compare is not None)))
+        elif compare is None:
             document = render_run(results[0], format_, digits=digits, lang=lang, template_dir=template_dir,
                                   crosscheck=differences[0] if differences else None)
         else:
@@ -115,10 +135,12 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
         curve = None if kind is None else \
             render_curves(results, lang=lang, template_dir=template_dir, legend=legend).encode("utf-8") \
             if kind == "svg" else render_curves_image(results, kind, lang=lang, template_dir=template_dir, legend=legend)
-        if output is not None:
-            write_output(output, document.encode("utf-8"))
+        if output is not None and not any(path == output for path, _ in files):
+            files.append((output, document))
         if curve is not None:
-            write_output(plot, curve)
+            files.append((plot, curve))
+        if files:
+            write_documents(output, files)
     except DeriveError as error:
         raise InputError(error) from None
     if output is None:

@@ -183,3 +183,38 @@ def test_the_loss_curve_as_png_and_pdf_through_matplotlib(tmp_path):
     text = subprocess.run([require_tool("pdftotext"), str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Loss during 300 update(s)" in text and "step" in text
+
+
+def test_a_run_as_a_document_in_markdown_html_and_pdf(tmp_path):
+    """-f md|html|tex|pdf: the loss at chosen steps, the curve, the final figures — the run's own numbers."""
+    import subprocess
+    from conftest import require_tool
+    runner = CliRunner()
+    data = json.loads(runner.invoke(cli, ["train", "--steps", "400", "--every", "10", "-f", "json"]).output)
+    result = runner.invoke(cli, ["train", "--steps", "400", "--every", "10", "-o", str(tmp_path / "run.md")])
+    assert result.exit_code == 0, result.output
+    markdown = (tmp_path / "run.md").read_text(encoding="utf-8")
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    steps = [int(row.split("|")[1]) for row in rows[:21]]
+    assert steps[0] == 0 and steps[-1] == 400 and len(steps) == 21  # 41 kept losses, 21 shown, evenly
+    assert rows[20].split("|")[2].strip() == f"{data['history']['400']:.10g}"
+    assert "![loss E](run.svg)" in markdown and (tmp_path / "run.svg").read_text().startswith("<?xml")
+    html = runner.invoke(cli, ["train", "--steps", "400", "-f", "html", "--lang", "zh"]).output
+    assert '<html lang="zh">' in html and "<polyline" in html and "训练过程中的损失" in html
+    tex = runner.invoke(cli, ["train", "--steps", "400", "--compare", "sgd,adam", "-f", "tex"]).output
+    assert tex.count("\\addplot") == 2 and "ymode=log" in tex and "\\addlegendentry{Adam}" in tex
+    require_tool("pdftotext")
+    result = runner.invoke(cli, ["train", "--steps", "400", "-o", str(tmp_path / "run.pdf")])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(tmp_path / "run.pdf"), "-"], capture_output=True, text=True).stdout
+    assert f"{data['loss']:.10g}" in text and "The loss during training" in text
+    result = runner.invoke(cli, ["train", "--steps", "4", "-f", "pdf"])
+    assert result.exit_code == 2 and "-o" in result.output
+
+
+def test_a_document_never_replaces_a_file_derive_did_not_write(tmp_path):
+    (tmp_path / "run.svg").write_text("my own drawing", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", "--steps", "4", "-o", str(tmp_path / "run.md")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert (tmp_path / "run.svg").read_text(encoding="utf-8") == "my own drawing"
+    assert not (tmp_path / "run.md").exists()

@@ -19,8 +19,6 @@ import string
 from dataclasses import dataclass
 from typing import ClassVar, Union
 
-import sympy
-
 
 @dataclass(frozen=True)
 class Math:
@@ -114,7 +112,21 @@ class Questions:
     space: float
 
 
-Block = Union[Heading, Paragraph, Steps, Formulas, Table, Diagram, Questions]
+@dataclass(frozen=True)
+class Curve:
+    """Loss curves of training runs: `series` (label, ((step, loss), …)) each, drawn as `svg` (derive's own
+    SVG, inline in HTML, a file beside Markdown) or from the points (pgfplots in TeX), the loss axis
+    logarithmic when `logarithmic`."""
+
+    kind: ClassVar[str] = "curve"
+    svg: str
+    series: tuple[tuple[str, tuple[tuple[int, float], ...]], ...]
+    logarithmic: bool
+    x_label: str
+    y_label: str
+
+
+Block = Union[Heading, Paragraph, Steps, Formulas, Table, Diagram, Questions, Curve]
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,7 @@ class _Builder:
             layers.append(((Text(str(layer.index)),), (Text(self.unit_labels(layer)),), activation,
                            (Text(self._(bias)),)))
         from ..functions import Summed
+        import sympy
         rule = " = ".join((w.math(network.loss), w.math(Summed(sympy.Symbol(self.k), spec.loss.term))))
         generic = lambda kind: w.notation.generic(kind, self.k, latex=w.latex)  # noqa: E731
         loss = self.paragraph("loss_line", rule=Math(rule), reduction=self._("loss_mean" if spec.loss.reduction == "mean"

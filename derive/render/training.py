@@ -168,3 +168,72 @@ def render_curves_image(runs, format: str, lang: str = "en", template_dir=None, 
         axes.spines[["top", "right"]].set_visible(False)
 
     return figure_bytes(draw, format, (6.4, 3.6))
+
+
+DOCUMENT_FORMATS = {"md": "md", "html": "html", "tex": "tex"}  # a run as a document (and pdf, from tex)
+MAX_TABLE_ROWS = 21     # losses a document's table shows (evenly chosen among the kept steps, the last kept)
+MAX_PARAMETER_ROWS = 100  # parameters a document lists (more: the count, and -f json for them all)
+
+
+def _chosen(history: tuple, rows: int = MAX_TABLE_ROWS) -> list[int]:
+    """Return the positions of the kept steps a table shows: all of them, or `rows` evenly spaced, first and
+    last included."""
+    if len(history) <= rows:
+        return list(range(len(history)))
+    return sorted({round(k * (len(history) - 1) / (rows - 1)) for k in range(rows)})
+
+
+def training_document(runs, messages, digits: int = 10, lang: str = "en", template_dir=None):
+    """Return the outline (derive.render.outline) of one run, or several (--compare), as a document: the run
+    described, a table of the loss at chosen steps, the loss curve, and the final outputs and parameters."""
+    from .outline import Curve, Document, Heading, Paragraph, Table, Text
+    _ = messages
+    run = runs[0]
+    names = [_("rule_" + each.optimizer) for each in runs]
+    number = lambda value: (Text(format_float(value, digits)),)  # noqa: E731
+    title = _("train_document_title", steps=run.steps, rules=_("list_separator").join(names))
+    if len(runs) == 1:
+        batch = _("train_batch_" + (run.batch if isinstance(run.batch, str) else "size"), size=run.batch)
+        intro = _("train_heading", steps=run.steps, eta=format_decimal(Decimal(run.learning_rate), digits),
+                  rule=names[0], samples=run.samples, batch=batch if run.samples > 1 else _("train_one_sample"))
+    else:
+        intro = _("train_compare_heading", steps=run.steps, eta=format_decimal(Decimal(run.learning_rate), digits),
+                  rules=_("list_separator").join(names))
+    header = ((Text(_("train_column_step")),),) + tuple((Text(name if len(runs) > 1 else _("train_column_loss")),)
+                                                       for name in names)
+    rows = tuple(((Text(str(run.history[i][0])),),) + tuple(number(each.history[i][1]) for each in runs)
+                 for i in _chosen(run.history))
+    svg = render_curves(runs, lang, template_dir, legend=len(runs) > 1)
+    losses = [loss for each in runs for _, loss in each.history]
+    curve = Curve(svg, tuple((name, tuple(each.history)) for name, each in zip(names, runs)),
+                  all(loss > 0 for loss in losses) and max(losses) > 10 * min(losses), _("train_step"), _("train_loss"))
+    blocks = [Heading(1, title), Paragraph((Text(intro),)), Heading(2, _("train_losses")),
+              Table(header, rows, "losses"), curve, Heading(2, _("train_after"))]
+    for name, each in zip(names, runs):
+        if len(runs) > 1:
+            blocks.append(Heading(3, name))
+        blocks.append(Paragraph((Text(_("train_final_loss", steps=each.steps, loss=format_float(each.loss, digits))),),
+                                "result"))
+        units = list(each.outputs[0])
+        blocks.append(Table(((Text(_("train_column_sample")),),) + tuple((Text(unit),) for unit in units),
+                            tuple(((Text(str(k)),),) + tuple(number(outputs[unit]) for unit in units)
+                                  for k, outputs in enumerate(each.outputs, start=1)), "outputs"))
+        if len(each.params) <= MAX_PARAMETER_ROWS:
+            blocks.append(Table(((Text(_("train_column_parameter")),), (Text(_("value")),)),
+                                tuple(((Text(name_),), number(value)) for name_, value in each.params.items()),
+                                "parameters"))
+        else:
+            blocks.append(Paragraph((Text(_("train_params_many", count=len(each.params))),)))
+    return Document(title, tuple(blocks))
+
+
+def render_training(runs, format: str, digits: int = 10, lang: str = "en", template_dir=None,
+                    curve_file: str | None = None, standalone: bool = True) -> str:
+    """Return a run (or several, --compare) as a Markdown, HTML or LaTeX document: see :func:`training_document`.
+    Markdown links its curve to `curve_file` (an SVG file written beside it), when given."""
+    root = template_directory(template_dir)
+    messages = Messages(root, lang)
+    document = training_document(runs, messages, digits, lang, template_dir)
+    context = {"document": document, "lang": lang, "_": messages, "standalone": standalone,
+               "curve_file": curve_file, "diagram_file": None}
+    return render_template(Path(root), format, f"{format}/training.{DOCUMENT_FORMATS[format]}.j2", context)
