@@ -22,6 +22,7 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from .loop import Piece, Plan
+from .program import VariablePrinter
 from .quantities import QuantitySymbol
 
 X = sympy.Symbol("x_", real=True)   # a template's placeholders: the unit's own quantities
@@ -32,29 +33,8 @@ class NoMatrixForm(Exception):
     """The program is not of the matrix form (see the module docstring)."""
 
 
-class _Printer(NumPyPrinter):
+class _Printer(VariablePrinter, NumPyPrinter):
     """NumPy code for a template, its placeholders written as the array variables they stand for."""
-
-    def __init__(self, names):
-        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False,
-                          "strict": True})
-        self.names = names
-
-    def _print_Symbol(self, expr):
-        if expr not in self.names:
-            raise NoMatrixForm(f"a template uses {expr}")
-        return self.names[expr]
-
-    _print_Dummy = _print_Symbol
-
-    def _print_Rational(self, expr):
-        return f"({int(expr.p)}/{int(expr.q)})"
-
-    def _print_Integer(self, expr):
-        return f"{int(expr)}.0" if abs(int(expr)) < 2 ** 53 else repr(float(expr))
-
-    def _print_Float(self, expr):
-        return repr(float(expr))
 
 
 def _template(definitions, renamings, shared) -> sympy.Expr:

@@ -274,8 +274,10 @@ class _Compiled:
         return compiled
 
 
-class _Printer(PythonCodePrinter):
-    """Python code for one of derive's expressions, every symbol written as the local variable it was given."""
+class VariablePrinter:
+    """Code for one of derive's expressions, every symbol written as the local variable it was given (`names`)
+    and every number as a float literal: mixed into SymPy's Python printer here, its NumPy printer in
+    derive.matrix."""
 
     def __init__(self, names: Mapping[sympy.Symbol, str]):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False,
@@ -298,6 +300,10 @@ class _Printer(PythonCodePrinter):
 
     def _print_Float(self, expr):
         return repr(float(expr))
+
+
+class _Printer(VariablePrinter, PythonCodePrinter):
+    """Python code for one of derive's expressions (math's functions)."""
 
 
 def compile_program(definitions: Iterable[Definition], wanted: Iterable[sympy.Symbol] | None = None) -> CompiledProgram:
