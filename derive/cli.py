@@ -157,8 +157,10 @@ def run(spec, format_, output, verify, sample_number, optimizer, digits, exact, 
                    "or one of --template-dir's.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Use templates and message catalogues from this directory (falls back to the built-in ones).")
+@rule_options
 def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated, jobs, gradebook, chart, min_digits,
-          last_digit, points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir):
+          last_digit, points_text, format_, output, carry_forward, rel_tol, digits, lang, template_dir, optimizer,
+          **hyper):
     """Mark claims about SPEC's backpropagation: each is correct, incorrect, undecided or unreadable.
 
     A claim is QUANTITY = EXPRESSION, in plain text, LaTeX or Unicode; see the
@@ -167,7 +169,9 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
     its chain (formula, numbers put in, arithmetic) too. SPEC may be the
     directory of a `derive handout --variants` run: with --derivations each
     student is marked against the variant their file's name ends with
-    (alice-07.md). Exit code 0 when every claim is correct, 1
+    (alice-07.md). Claims about training (E_after_100, w5_after_100,
+    out_o1_after_100) are judged against a run of that many updates, by the
+    spec's update rule or --optimizer's. Exit code 0 when every claim is correct, 1
     when any is not, 2 for an unreadable SPEC or claims file or an unwritable
     report, 3 for a failure of derive itself.
     """
@@ -192,7 +196,7 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
         handout = Path(spec).is_dir() if spec is not None else False
         if handout and derivations_dir is None:
             raise InputError("error_variants_need_class", directory=spec)
-        derivation = None if handout else derive_network(load(resolve_spec(spec)))
+        derivation = None if handout else derive_network(chosen_spec(spec, None, optimizer, hyper))
         if documents:
             from .check.report import document_kind, mark_variants, read_document
             paths = {None: derivation_file} if derivation_file is not None else _class_files(derivations_dir)

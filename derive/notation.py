@@ -127,7 +127,7 @@ class Notation:
             return latex_name(local) if latex else text_name(local)
         kind = symbol.kind
         writers = {"unit": self._unit, "input": self._input, "param": self._parameter, "quantity": self._write,
-                   "rule": _rule_name}
+                   "rule": _rule_name, "count": lambda count, latex: count}
         written = kind.written(self.style, latex)
         for position, (role, subject) in enumerate(zip(kind.roles, symbol.subjects)):
             written = written.replace(f"<{position}>", writers[role](subject, latex))

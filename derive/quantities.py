@@ -124,6 +124,10 @@ STEP_NUMBER = _declare("step_number", (), "t", "t", claim="t", what="the number 
 STATE = _declare("state", ("rule", "param"), "<0>_{<1>}", "<0>_<1>", claim="<0>_<1>", updated="after_state",
                  what="the optimizer's state")
 AFTER_STATE = _updated_kind(STATE, "after_state", "update", "<0>_<1>_new")
+# A quantity after some updates of training (derive.train): the loss, an output or a parameter after the
+# number of updates its second subject gives (E_after_100); the checker computes it by a training run.
+TRAINED = _declare("trained", ("quantity", "count"), "<0>^{(<1>)}", "<0>_after_<1>", claim="<0>_after_<1>",
+                   what="the value after training")
 RULE_TERM = _declare("rule_term", ("rule", "param"), "<0>_{<1>}", "<0>_<1>", claim="<0>_<1>", section="update",
                      what="the update rule's value")
 

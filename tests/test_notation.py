@@ -73,6 +73,8 @@ EXPECTED = {
     ("state", ("m", "w_h1_i1")): ("m_{w_{h1,i1}}", "m_w_h1_i1", "m_{w_{31}}", "m_w_31"),
     ("after_state", ("v", "b_o1")): ("v_{b_{o1}}^{+}", "v_b_o1⁺", "v_{b_{5}}^{+}", "v_b_5⁺"),
     ("rule_term", ("mhat", "b1")): (r"\hat{m}_{b_{1}}", "m̂_b1", r"\hat{m}_{b_{1}}", "m̂_b1"),
+    ("trained", (("out", "o1"), "100")): (r"\mathrm{out}_{o1}^{(100)}", "out_o1_after_100",
+                                          r"\mathrm{out}_{5}^{(100)}", "out_5_after_100"),
 }
 
 

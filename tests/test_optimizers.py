@@ -519,3 +519,37 @@ def test_a_run_reports_its_progress_in_even_chunks():
     told = []
     run(made, 1234, progress=told.append)
     assert set(told) == {6} and sum(told) == 1230  # 1234 // 200 = 6 updates a report
+
+
+def _check(*args):
+    import json
+    result = CliRunner().invoke(cli, ["check", *args, "-f", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return [(claim["verdict"], claim) for claim in json.loads(result.output)["claims"]]
+
+
+def test_claims_about_training_are_judged_against_pytorchs_run(reference):
+    """E_after_10000 and out_o1_after_10000 of the classic example: ../shared/reference's PyTorch figures."""
+    expected = reference["train_10000"]
+    loss = f"{expected['loss']:.6g}"
+    output = f"{expected['outputs']['o1']:.7g}"
+    verdicts = _check("classic", "--claim", f"E_after_10000 = {loss}", "--claim", f"out_o1_after_10000 = {output}",
+                      "--claim", f"E_after_10000 = {float(loss) * 1.01:.6g}")
+    assert [v for v, _ in verdicts] == ["correct", "correct", "incorrect"]
+
+
+def test_claims_about_training_follow_the_spec_and_the_optimizer(tmp_path):
+    data = random_network(random.Random("claims"), "adam")
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    loss, params = numpy_run(data, 12)
+    name, value = next(iter(params.items()))
+    claims = ["--claim", f"E_after_12 = {loss:.8g}", "--claim", f"{name}_after_12 = {value:.8g}"]
+    assert [v for v, _ in _check(str(spec), *claims)] == ["correct", "correct"]
+    # Another update rule trains another way: the same figures are no longer right.
+    assert [v for v, _ in _check(str(spec), "--optimizer", "sgd", *claims)] == ["incorrect", "incorrect"]
+    # After 0 updates a quantity is its value at the start.
+    start, = _check(str(spec), "--claim", f"{name}_after_0 = {data['layers'][0]['weights'][0][0]}")
+    assert start[0] == "correct"
+    too_many, = _check(str(spec), "--claim", "E_after_1000000 = 0.1")
+    assert too_many[0] == "unreadable"

@@ -38,6 +38,7 @@ CLAIM_NAMES = {
     "state": (("m", "w5"), "m_w5"),
     "after_state": (("m", "w5"), "m_w5_new"),
     "rule_term": (("mhat", "w5"), "mhat_w5"),
+    "trained": ((Q("loss"), "100"), "E_after_100"),
 }
 RULE_KINDS = {"hyper", "step_number", "state", "after_state", "rule_term"}  # of an update rule's own
 
@@ -47,7 +48,7 @@ AFTER = {"param": "update", "net": "after_net", "out": "after_out", "loss_term":
 
 
 def one_of_each_kind():
-    subjects = {"unit": "h1", "input": "i1", "param": "w5", "quantity": Q("net", "h1"), "rule": "m"}
+    subjects = {"unit": "h1", "input": "i1", "param": "w5", "quantity": Q("net", "h1"), "rule": "m", "count": "10"}
     return [Q(kind, *[subjects[role] for role in kind.roles]) for kind in KINDS.values()]
 
 
@@ -65,7 +66,7 @@ def classic():
 def claimable_kinds():
     """Every kind the classic derivation has a value of (test_the_derivation_covers_the_kinds checks the
     list); claims do not name an update rule's own quantities yet."""
-    return sorted(set(KINDS) - {"dnet_dparam", "partial"} - RULE_KINDS)
+    return sorted(set(KINDS) - {"dnet_dparam", "partial", "trained"} - RULE_KINDS)
 
 
 def test_a_derivative_along_the_graph_reads_back_as_itself(classic):
@@ -88,12 +89,14 @@ def test_every_claim_name_reads_back_as_its_quantity(classic, kind):
 
 def test_the_derivation_covers_the_kinds(classic):
     # ∂A/∂B along the graph is made by the checker for the derivatives a claim names (test_graph).
-    assert {symbol.kind.name for symbol in classic.values} == set(KINDS) - {"dnet_dparam", "partial"} - RULE_KINDS
+    # ∂A/∂B and the values after training (E_after_100) are the checker's, made for the claims that name them.
+    assert {symbol.kind.name for symbol in classic.values} == \
+        set(KINDS) - {"dnet_dparam", "partial", "trained"} - RULE_KINDS
     # Adam's derivation has every update rule's kind too.
     from dataclasses import replace
     from derive.functions import update_rule
     adam = derive.derive(replace(derive.example("classic"), optimizer=update_rule("adam")))
-    assert {symbol.kind.name for symbol in adam.values} == set(KINDS) - {"dnet_dparam", "partial"}
+    assert {symbol.kind.name for symbol in adam.values} == set(KINDS) - {"dnet_dparam", "partial", "trained"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

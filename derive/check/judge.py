@@ -22,7 +22,8 @@ from .. import calculus, graph, treeval
 from ..budget import paused, within
 from ..derivation import Derivation
 from ..functions import ShownBase, X
-from ..quantities import NET, PARTIAL, QuantitySymbol
+from ..errors import DeriveError
+from ..quantities import NET, PARTIAL, TRAINED, QuantitySymbol
 from ..program import FloatProgram
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
@@ -722,7 +723,7 @@ class Judge:
         program's own symbols, with its value at the sample and at the random points drawn so far. The
         float program and the variants' float replays are made again, with it."""
         named = [symbol for symbol in (claim.quantity, *(s for part in claim.parts for s in part.expression.free_symbols))
-                 if isinstance(symbol, QuantitySymbol) and symbol.kind is PARTIAL]
+                 if isinstance(symbol, QuantitySymbol) and symbol.kind in (PARTIAL, TRAINED)]
         if all(symbol in self.values for symbol in named):
             return
         with paused(), self._lock:
@@ -731,8 +732,11 @@ class Judge:
                     continue
                 if len(self.definitions) - len(self.derivation.program) >= MAX_EXTENDED:
                     raise ClaimTooLarge("claim_too_many_derivatives", limit=MAX_EXTENDED)
-                top, bottom = symbol.subjects
-                definition = graph.derivative(self.definitions, top, bottom)
+                if symbol.kind is TRAINED:
+                    definition = self._trained(symbol)
+                else:
+                    top, bottom = symbol.subjects
+                    definition = graph.derivative(self.definitions, top, bottom)
                 try:
                     value = treeval.run(((symbol, definition),), self.values, precision=PRECISION)[symbol]
                 except EvaluationError:
@@ -746,6 +750,23 @@ class Judge:
                                          for held, points in self._held_points.items()}
                 self._float_program, self._float_base = None, None
                 self._variant_floats, self._pair_floats, self._known = {}, {}, None
+
+    def _trained(self, symbol: QuantitySymbol) -> sympy.Float:
+        """Return the value of E_after_N (an output, a parameter) by a training run of N updates of the
+        derivation (derive.train, float64: every digit a claim can write), the same at every random point."""
+        from ..train import train
+        quantity, count = symbol.subjects
+        steps = int(count)
+        runs = self.__dict__.setdefault("_runs", {})
+        run = runs.get(steps)
+        if run is None:
+            try:
+                run = runs[steps] = train(self.derivation, steps, every=max(1, steps))
+            except DeriveError:
+                raise ClaimError("claim_not_computed", 1, quantity=symbol.claim_name()) from None
+        value = run.loss if quantity.kind.name == "loss" else run.outputs[0][quantity.subjects[0]] \
+            if quantity.kind.name == "out" else run.params[quantity.subjects[0]]
+        return sympy.Float(repr(value), 17)
 
     @staticmethod
     def _extended(points: tuple[dict, ...], symbol: sympy.Symbol, definition: sympy.Expr) -> tuple[dict, ...]:

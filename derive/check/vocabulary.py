@@ -18,8 +18,11 @@ from ..formula import CONSTANTS
 from ..errors import SpecError
 from ..network import Network
 from ..quantities import (DELTA, ERROR, GRADIENT, INPUT, LOSS, LOSS_TERM, NET, OUT, PARAM, PARTIAL, SLOPE, TARGET,
-                          TOTAL_WORDS, UNIT_WORDS, UPDATED_WORDS, QuantitySymbol)
+                          TOTAL_WORDS, TRAINED, UNIT_WORDS, UPDATED_WORDS, QuantitySymbol)
 from .messages import Message
+
+
+MAX_TRAINED_STEPS = 100_000  # updates a claim about training (E_after_N) may name
 
 
 class ClaimError(Exception):
@@ -197,6 +200,13 @@ class Vocabulary:
         exact = self._named("_".join((base,) + subscripts))
         if exact is not None:
             return exact
+        if len(subscripts) >= 2 and subscripts[-2] == "after" and subscripts[-1].isdigit() \
+                and len(subscripts[-1]) <= len(str(MAX_TRAINED_STEPS)):
+            # E_after_100, out_o1_after_100, w5_after_100: the value after that many updates of training.
+            inner = self._lookup(base, subscripts[:-2])
+            if isinstance(inner, QuantitySymbol) and inner.kind in (LOSS, OUT, PARAM) \
+                    and int(subscripts[-1]) <= MAX_TRAINED_STEPS:
+                return QuantitySymbol(TRAINED, inner, str(int(subscripts[-1])))
         if base == "E" and (not subscripts or subscripts in [(word,) for word in TOTAL_WORDS]):
             return self.network.loss
         if base in UNIT_WORDS and subscripts:
