@@ -202,7 +202,7 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
             paths = {None: derivation_file} if derivation_file is not None else _class_files(derivations_dir)
             texts = {student: read_document(path) for student, path in paths.items()}
             kinds = {student: document_kind(texts[student], path) for student, path in paths.items()}
-            with progress_bar(len(texts), "marking") as advance:
+            with progress_bar(len(texts), "progress_marking") as advance:
                 if handout:  # a `derive handout --variants` directory: each student's variant by their id
                     variants, assigned = _class_variants(Path(spec), paths)
                     report = mark_variants(variants, texts, assigned, rel_tol=rel_tol, kinds=kinds, policy=policy,
@@ -278,7 +278,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
     options = document_settings(digits, exact, notation, lang, diagram_labels, unit_values, template_dir, space)
     try:
         base = load(resolve_spec(spec))
-        with progress_bar(variants or 1, "deriving") as advance:
+        with progress_bar(variants or 1, "progress_deriving") as advance:
             if variants is None:
                 derived = [(None, base, derive_network(base, round_steps=round_steps))]
                 advance(1)
@@ -287,7 +287,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
                 derived = [(f"{index:0{max(2, len(str(variants)))}d}", s, d) for index, (s, d) in enumerate(drawn, start=1)]
         asked = handouts.questions(derived[0][2], ask)
         files = []
-        with progress_bar(len(derived), "writing") as advance:
+        with progress_bar(len(derived), "progress_writing") as advance:
             for name, variant_spec, derivation in derived:
                 files += handouts.documents(derivation, asked, format_, name, options, compile=False)  # built below
                 if name is not None:
@@ -295,7 +295,7 @@ def handout(spec, ask, format_, directory, variants, seed, decimals, space, digi
                 advance(1)
         from .render.pdf import PendingPDF, compile_pending  # only the commands that may write PDFs load TeX's
         pending = sum(isinstance(content, PendingPDF) for _, content in files)
-        with progress_bar(pending, "compiling") as advance:
+        with progress_bar(pending, "progress_compiling") as advance:
             files = compile_pending(files, progress=advance)
         if variants is not None:
             rows = handouts.answer_rows([(name, d) for name, _, d in derived], asked)

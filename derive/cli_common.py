@@ -181,10 +181,12 @@ def run_guarded(command: click.BaseCommand, **extra) -> None:
 
 
 @contextmanager
-def progress_bar(length: int, label: str):
-    """Yield advance(n): a progress bar of `length` on a terminal (standard error), nothing otherwise."""
+def progress_bar(length: int, key: str):
+    """Yield advance(n): a progress bar of `length` on a terminal (standard error), labelled by the catalogue's
+    `key` in the command's --lang; nothing otherwise."""
     if length < 2 or not sys.stderr.isatty():
         yield lambda steps=1: None
         return
+    label = _command_messages().get(key, key)
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
         yield lambda steps=1: bar.update(steps)

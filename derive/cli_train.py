@@ -107,7 +107,7 @@ def train(spec, steps, epochs, batch, compare, every, crosscheck, format_, outpu
             from .train import train_exact
             results = [train_exact(derive(each), steps, every) for each in specs]
         else:
-            with progress_bar(steps * len(plans), "training") as advance:
+            with progress_bar(steps * len(plans), "progress_training") as advance:
                 results = [run_plan(plan, steps, every, advance) for plan in plans]
         differences = None
         if crosscheck is not None:
