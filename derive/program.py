@@ -302,8 +302,58 @@ class VariablePrinter:
         return repr(float(expr))
 
 
+# The functions of one argument the printer writes itself, as math's (every other node: SymPy's printer).
+_MATH_FUNCTIONS = {sympy.exp: "math.exp", sympy.log: "math.log", sympy.tanh: "math.tanh", sympy.sinh: "math.sinh",
+                   sympy.cosh: "math.cosh", sympy.sin: "math.sin", sympy.cos: "math.cos", sympy.atan: "math.atan",
+                   sympy.erf: "math.erf"}
+_HALF = sympy.Rational(1, 2)
+
+
 class _Printer(VariablePrinter, PythonCodePrinter):
-    """Python code for one of derive's expressions (math's functions)."""
+    """Python code for one of derive's expressions (math's functions).
+
+    The nodes derive's programs are made of (symbols, numbers, sums, products, powers, math's functions of
+    one argument) are written here directly, every operand that is not a symbol or a number in parentheses,
+    a product's negative powers as a division: a tenth of the time SymPy's printer takes, which the checker
+    pays for every definition and every mistake's. Any other node (Piecewise, Max, sign, …) is SymPy's
+    printer's, as before.
+    """
+
+    def doprint(self, expr, assign_to=None):
+        if assign_to is not None:
+            return super().doprint(expr, assign_to)
+        return self._code(expr)
+
+    def _code(self, node) -> str:
+        if node.is_Symbol:
+            return self._print_Symbol(node)
+        if node.is_Number and (node.is_Rational or node.is_Float):
+            text = self._print(node)
+            return text if not node.is_negative or text.startswith("(") else f"({text})"
+        if node.is_Add:
+            return "(" + " + ".join(self._code(term) for term in node.args) + ")"
+        if node.is_Mul:
+            above, below = [], []
+            for factor in node.args:
+                if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
+                    below.append(self._code(factor.base) if factor.exp == -1 else self._power(factor.base, -factor.exp))
+                else:
+                    above.append(self._code(factor))
+            text = "*".join(above) or "1.0"
+            return f"({text}/({'*'.join(below)}))" if below else f"({text})"
+        if node.is_Pow:
+            return self._power(node.base, node.exp)
+        name = _MATH_FUNCTIONS.get(node.func)
+        if name is not None and len(node.args) == 1:
+            return f"{name}({self._code(node.args[0])})"
+        return f"({super().doprint(node)})"
+
+    def _power(self, base, exponent) -> str:
+        if exponent == _HALF:
+            return f"math.sqrt({self._code(base)})"
+        if base is sympy.E:
+            return f"math.exp({self._code(exponent)})"
+        return f"({self._code(base)}**{self._code(exponent)})"
 
 
 def compile_program(definitions: Iterable[Definition], wanted: Iterable[sympy.Symbol] | None = None) -> CompiledProgram:
