@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import mpmath
-from mpmath.libmp import dps_to_prec
+from mpmath.libmp import dps_to_prec, mpf_sum
 import sympy
 
 WORKING_DIGITS = 60       # digits of every operation
@@ -27,6 +27,7 @@ CANCELLATION_DIGITS = 25  # a sum smaller than its largest term by more than thi
 _CONTEXT = mpmath.MPContext()
 _CONTEXT.dps = WORKING_DIGITS
 _LIMIT = _CONTEXT.mpf(10) ** CANCELLATION_DIGITS
+_SURE_BITS = int(CANCELLATION_DIGITS * 3.321928094887362)  # 2^_SURE_BITS < _LIMIT < 2^(_SURE_BITS + 1)
 
 
 class Unsupported(Exception):
@@ -89,9 +90,11 @@ def _build(node: sympy.Basic) -> Evaluator:
     if node.is_Add:
         return lambda values: _sum([part(values) for part in parts])
     if node.is_Mul:
+        first, rest = parts[0], parts[1:]
+
         def product(values):
-            result = _CONTEXT.mpf(1)
-            for part in parts:
+            result = first(values)  # as 1·first would be: every value is of the working precision already
+            for part in rest:
                 result *= part(values)
             return result
         return product
@@ -110,9 +113,24 @@ def _build(node: sympy.Basic) -> Evaluator:
 
 
 def _sum(terms):
-    total = _CONTEXT.fsum(terms)
-    largest = max(abs(term) for term in terms)
-    if largest and (not total or largest / abs(total) > _LIMIT):
+    try:
+        raw = [term._mpf_ for term in terms]
+    except AttributeError:  # not a real number
+        raise Unsure("not real") from None
+    total = _CONTEXT.make_mpf(mpf_sum(raw, *_CONTEXT._prec_rounding))  # what fsum does for real terms
+    # The largest term's size against the total's, by their binary exponents (an mpf is man·2^exp with
+    # bc bits of mantissa: between 2^(exp+bc-1) and 2^(exp+bc)); only a ratio near the limit is divided out.
+    largest = max((exponent + bits for _, mantissa, exponent, bits in raw if mantissa), default=None)
+    if largest is None:
+        return total
+    if not total._mpf_[1]:  # zero, or no finite number: as the ratio says
+        if not total or max(abs(term) for term in terms) / abs(total) > _LIMIT:
+            raise Unsure("the sum cancels")
+        return total
+    gap = largest - (total._mpf_[2] + total._mpf_[3])
+    if gap + 1 <= _SURE_BITS:
+        return total
+    if gap - 1 >= _SURE_BITS + 1 or max(abs(term) for term in terms) / abs(total) > _LIMIT:
         raise Unsure("the sum cancels")  # its digits may all have been lost
     return total
 
