@@ -24,7 +24,7 @@ from ..derivation import Derivation
 from ..functions import ShownBase, X
 from ..errors import DeriveError
 from ..quantities import NET, PARTIAL, TRAINED, QuantitySymbol
-from ..program import FloatProgram
+from ..program import FloatProgram, free_symbols
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
 from .mistakes import Variant, changed, composed, variants
@@ -44,6 +44,8 @@ MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge
 PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
 ROUNDING_CALLS = 2_000_000  # bounding the rounding of a computed number; past it, held to the working precision
 MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
+MAX_STEPWISE_OPS = 120    # a step of the stepwise proof cancels a difference of at most this size,
+STEPWISE_CANCELS = 2      # and at most this many times
 # A number written with fewer significant digits than this cannot be told to be a rounding of a value of the
 # derivation (two digits match too many of them): it gets no rounding slack. As a scale: 10^(digits − 1).
 MIN_ROUNDED_DIGITS_SCALE = 100
@@ -903,6 +905,8 @@ class Judge:
         return self._exact[key]
 
     def _prove(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
+        if self._prove_stepwise(expression, symbol):
+            return True
         for keep_nets in (True, False):
             left, right = self._expanded(expression, keep_nets), self._expanded(symbol, keep_nets)
             if right == symbol and keep_nets and symbol in self.definitions:
@@ -912,6 +916,44 @@ class Judge:
             difference = left - right
             if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
                 return True
+        return False
+
+    def _prove_stepwise(self, expression: sympy.Expr, symbol: sympy.Symbol) -> bool:
+        """Return True when expression − the definition of `symbol` vanishes once some quantities are replaced by
+        their definitions, one at a time: the latest in the program of those only one side uses (else of those
+        either side uses), so what both sides share stays one variable. A student's δ_h1 = (δ_o1·w5 + δ_o2·w7)·
+        out_h1·(1 − out_h1) against δ_h1 = (δ_o1·w5 + δ_o2·w7)·f′(net_h1) needs f′ and out replaced, never the
+        δ_o: a small cancellation where expanding everything makes a large one. False when this finds no proof
+        (the full expansion may still find one)."""
+        definition = self.definitions.get(symbol)
+        if definition is None:
+            return False
+        place = {s: index for index, (s, _) in enumerate(self.program)}
+        left, right, cancelled = expression, definition, 0
+        for _ in range(len(place) + 1):
+            difference = left - right
+            if difference == 0:
+                return True
+            used_left = {s for s in free_symbols(left) if s in place}
+            used_right = {s for s in free_symbols(right) if s in place}
+            candidates = used_left ^ used_right
+            if not candidates:  # both sides in the same quantities: cancel, if small
+                if cancelled < STEPWISE_CANCELS and sympy.count_ops(difference) <= MAX_STEPWISE_OPS:
+                    cancelled += 1
+                    if sympy.cancel(difference) == 0:
+                        return True
+                candidates = used_left | used_right
+                if not candidates:
+                    return False
+            latest = max(candidates, key=place.__getitem__)
+            # A quantity one side uses that the other's uses in its definition (net_o1 and out_o1 = σ(net_o1)):
+            # replace the user, which brings it to that side, rather than the used, which leads away from it.
+            other = used_right if latest in used_left else used_left
+            users = [s for s in other if latest in free_symbols(self.definitions[s])]
+            if users:
+                latest = max(users, key=place.__getitem__)
+            replace = {latest: self.definitions[latest]}
+            left, right = left.xreplace(replace), right.xreplace(replace)
         return False
 
     def _expanded(self, expression: sympy.Expr, keep_nets: bool) -> sympy.Expr:
