@@ -10,10 +10,12 @@ from decimal import Decimal, ROUND_HALF_UP, localcontext
 from typing import Mapping
 
 import sympy
+from mpmath.libmp import dps_to_prec, prec_to_dps, to_str
 
 from .decimals import NEGLIGIBLE, PRECISION, format_decimal
 from .errors import DeriveError, Phrase
 
+_BITS = dps_to_prec(PRECISION)  # the binary precision of a Float of PRECISION digits
 MAX_VALUE = sympy.Integer(10) ** 100  # a computed value beyond this is out of range (an overflowing network)
 MIN_VALUE = sympy.Rational(1, 10 ** 300)  # and one closer to 0 than this, but not 0, too (beyond a double's range)
 
@@ -59,7 +61,16 @@ def to_decimal(value: sympy.Expr) -> Decimal:
         context.prec = PRECISION + 10
         if value.is_Rational:
             return Decimal(int(value.p)) / Decimal(int(value.q))
-        return Decimal(str(sympy.Float(value, PRECISION)))
+        number = value if value.is_Float and value._prec == _BITS else sympy.Float(value, PRECISION)
+        if not number.is_Float:  # oo, nan: as str() writes them
+            return Decimal(str(number))
+        # str(number) without SymPy's printer machinery: its digits, exactly as its _print_Float writes them.
+        text = to_str(number._mpf_, 0 if number._prec < 5 else prec_to_dps(number._prec), strip_zeros=False)
+        if text.startswith("-.0"):
+            text = "-0." + text[3:]
+        elif text.startswith(".0"):
+            text = "0." + text[2:]
+        return Decimal(text.removeprefix("+"))
 
 
 def round_to(value: sympy.Expr, decimals: int) -> sympy.Rational:
