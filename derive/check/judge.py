@@ -44,6 +44,7 @@ MAX_KEPT = 4096          # claims read and formulas made walkable kept per judge
 PROOF_CALLS = 3_000_000     # the symbolic proof of one formula (the largest hand-written ones take about 1e6)
 ROUNDING_CALLS = 2_000_000  # bounding the rounding of a computed number; past it, held to the working precision
 MAX_EXACT_OPS = 400       # larger formulas are not simplified symbolically
+DIRECT_ROUNDING_NODES = 200  # a computed number of at most this many nodes is bounded without a call budget
 MAX_STEPWISE_OPS = 120    # a step of the stepwise proof cancels a difference of at most this size,
 STEPWISE_CANCELS = 2      # and at most this many times
 # A number written with fewer significant digits than this cannot be told to be a rounding of a value of the
@@ -884,6 +885,8 @@ class Judge:
                     total += abs(evaluate(calculus.differentiate(expression, symbol), values)) * unit
             return total
 
+        if _nodes_at_most(expression, DIRECT_ROUNDING_NODES):
+            return bound()  # a hand calculation's size bounds the work: no call budget (whose counting costs)
         return within(ROUNDING_CALLS, bound, sympy.Integer(0))
 
     def _rounded_values(self) -> list[float]:
@@ -1148,6 +1151,11 @@ class Judge:
         if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, recomputed):
             return None
         return value
+
+
+def _nodes_at_most(expression: sympy.Expr, limit: int) -> bool:
+    """Return True when the tree has at most `limit` nodes (counting stops past it)."""
+    return sum(1 for _ in itertools.islice(sympy.preorder_traversal(expression), limit + 1)) <= limit
 
 
 def check(derivation: Derivation, claims: Iterable[str], carry_forward: bool = False,
