@@ -29,6 +29,15 @@ class _VerdictWriter:
         self.numeric_text = MathTextPrinter(notation, derivation.values, digits=4)  # a form with its numbers put in
         self.numeric_latex = MathLatexPrinter(notation, derivation.values, digits=4)
         self._, self.digits = _, digits
+        self._shown: dict = {}
+
+    def show(self, printer, expression) -> str:
+        """Return printer.doprint(expression), each written once: a class's verdicts expect the same forms."""
+        key = (id(printer), expression)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = printer.doprint(expression)
+        return shown
 
     def claim(self, verdict, printer) -> str | None:
         if verdict.quantity is None:
@@ -38,11 +47,14 @@ class _VerdictWriter:
             if p.literal is not None:
                 return p.literal
             if p.written is not None and p.numbers:  # numbers put together: shown as the student wrote them
-                written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True)
-                return written.doprint(p.written)
-            return printer.doprint(p.expression)
+                key = (id(printer), p.written, tuple(p.numbers.items()))
+                if key not in self._shown:
+                    written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True)
+                    self._shown[key] = written.doprint(p.written)
+                return self._shown[key]
+            return self.show(printer, p.expression)
 
-        return " = ".join([printer.doprint(verdict.quantity)] + [part(p) for p in verdict.parts])
+        return " = ".join([self.show(printer, verdict.quantity)] + [part(p) for p in verdict.parts])
 
     def method(self, verdict) -> str | None:
         _ = self._
@@ -122,8 +134,8 @@ class _VerdictWriter:
                 "kind_text": self._(f"link_{link.kind}"),
                 "verdict": link.verdict,
                 "mark": self._(f"mark_{link.verdict}"),
-                "expected": text_printer.doprint(expected) if expected is not None else None,
-                "expected_latex": self.bounded_latex(latex_printer.doprint(expected)) if expected is not None else None,
+                "expected": self.show(text_printer, expected) if expected is not None else None,
+                "expected_latex": self.bounded_latex(self.show(latex_printer, expected)) if expected is not None else None,
                 "expected_value": to_float(link.expected_value) if link.expected_value is not None else None,
                 "expected_value_text": self.number(link.expected_value),
                 "value_text": self.number(link.value),
@@ -164,19 +176,19 @@ class _VerdictWriter:
             "claim": self.echo(verdict.claim),
             "claim_length": len(verdict.claim),
             "student": verdict.student,
-            "quantity": self.text.doprint(verdict.quantity) if verdict.quantity is not None else None,
+            "quantity": self.show(self.text, verdict.quantity) if verdict.quantity is not None else None,
             "read_as": self.echo(self.claim(verdict, self.text)),
             "read_as_latex": self.bounded_latex(self.claim(verdict, self.latex)),
             "verdict": verdict.verdict,
             "consistent": verdict.consistent,
-            "expected": self.text.doprint(expected) if expected is not None else None,
-            "expected_latex": self.latex.doprint(expected) if expected is not None else None,
+            "expected": self.show(self.text, expected) if expected is not None else None,
+            "expected_latex": self.show(self.latex, expected) if expected is not None else None,
             "expected_value": to_float(verdict.expected_value) if verdict.expected_value is not None else None,
             "expected_value_text": self.number(verdict.expected_value),
             "claimed_value": to_float(verdict.claimed_value) if verdict.claimed_value is not None else None,
             "carried_value": to_float(verdict.carried_value) if verdict.carried_value is not None else None,
             "method": verdict.method,
-            "held": [self.text.doprint(given) for given in verdict.held],
+            "held": [self.show(self.text, given) for given in verdict.held],
             "method_detail": self.method(verdict),
             "diagnosis": self.diagnosis(verdict) or (self.diagnosis(first_wrong) if first_wrong is not None else None),
             "position": verdict.position,
