@@ -238,7 +238,7 @@ def mark_derivations(derivation: Derivation, documents: Mapping[str | None, str 
         how = (kinds or {}).get(student) or kind or document_kind(text, source)
         pages.append((student, read_lines(text, how, str(source) if source is not None else student)))
     if jobs > 1 and len(pages) > 1:
-        marked = _in_processes(derivation, rel_tol, policy, pages, jobs, progress)
+        marked = _in_processes(judge, derivation, rel_tol, policy, pages, jobs, progress)
         verdicts = [judge.restored(verdict) for student_verdicts in marked for verdict in student_verdicts]
     else:
         verdicts = []
@@ -282,20 +282,35 @@ def _mark_page(student, lines) -> list:
     return _WORKER["judge"].judge_document(lines, student)
 
 
-def _in_processes(derivation, rel_tol, policy, pages, jobs: int, progress) -> list[list]:
-    """Return each page's verdicts, marked in `jobs` worker processes (each with its own Judge), in order."""
+def _in_processes(judge: Judge, derivation, rel_tol, policy, pages, jobs: int, progress) -> list[list]:
+    """Return each page's verdicts, marked in `jobs` worker processes, in order.
+
+    Where processes can fork, the first page is marked here and the workers are forked from this process
+    after it: each starts with `judge` and all it learnt from that page (random points, the mistakes and their
+    replays, proofs, the verdicts on lines a class shares), not from nothing. Elsewhere each worker makes its
+    own Judge. Verdicts do not depend on what a judge has kept, so the report is the same either way."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(pages)), mp_context=context, initializer=_start_worker,
-                             initargs=(derivation, rel_tol, policy)) as pool:
-        futures = [pool.submit(_mark_page, student, lines) for student, lines in pages]
-        results = []
-        for future in futures:  # in order: the report is the same whatever finishes first
-            results.append(future.result())
-            if progress is not None:
-                progress(1)
+    results, rest, options = [], list(pages), {}
+    if "fork" in multiprocessing.get_all_start_methods():
+        student, lines = rest.pop(0)
+        results.append(judge.judge_document(lines, student))
+        if progress is not None:
+            progress(1)
+        _WORKER["judge"] = judge  # what the forked workers find
+        options["mp_context"] = multiprocessing.get_context("fork")
+    else:
+        options.update(mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                       initargs=(derivation, rel_tol, policy))
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), **options) as pool:
+            futures = [pool.submit(_mark_page, student, lines) for student, lines in rest]
+            for future in futures:  # in order: the report is the same whatever finishes first
+                results.append(future.result())
+                if progress is not None:
+                    progress(1)
+    finally:
+        _WORKER.pop("judge", None)
     return results
 
 
