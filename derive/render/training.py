@@ -9,7 +9,7 @@ from ..catalogue import Messages
 from decimal import Decimal
 
 from ..decimals import format_decimal, format_float
-from . import render_template, template_directory
+from . import columns, render_template, template_directory
 
 
 def render_run(run, format: str = "text", digits: int = 10, lang: str = "en", template_dir=None,
@@ -25,12 +25,12 @@ def render_run(run, format: str = "text", digits: int = 10, lang: str = "en", te
         return format_float(value, digits)
 
     separator = _("list_separator")
-    width = max(len(_("train_step")), len(str(run.steps))) + 2
+    width = max(columns(_("train_step")), len(str(run.steps))) + 2
     batch = _("train_batch_" + (run.batch if isinstance(run.batch, str) else "size"), size=run.batch)
     lines = [_("train_heading", steps=run.steps, eta=format_decimal(Decimal(run.learning_rate), digits),
                rule=_("rule_" + run.optimizer), samples=run.samples,
                batch=batch if run.samples > 1 else _("train_one_sample")), "",
-             f"{_('train_step'):<{width}}{_('train_loss')}"]
+             _pad(_("train_step"), width) + _("train_loss")]
     lines += [f"{step:<{width}}{number(loss)}" for step, loss in run.history]
     lines += ["", _("train_final_loss", steps=run.steps, loss=number(run.loss)),
               *[_("train_outputs" if len(run.outputs) == 1 else "train_outputs_sample", sample=position,
@@ -41,6 +41,11 @@ def render_run(run, format: str = "text", digits: int = 10, lang: str = "en", te
               *([_("train_crosscheck", difference=format_float(crosscheck, 3))]
                 if crosscheck is not None else [])]
     return "\n".join(lines) + "\n"
+
+
+def _pad(text: str, width: int) -> str:
+    """Return text padded with spaces to `width` terminal columns (a Chinese character takes two)."""
+    return text + " " * max(0, width - columns(text))
 
 
 def _data(run, crosscheck: float | None = None) -> dict:
@@ -70,13 +75,13 @@ def render_comparison(runs, format: str = "text", digits: int = 10, lang: str = 
         return format_float(value, digits)
 
     names = [_("rule_" + run.optimizer) for run in runs]
-    width = max(len(_("train_step")), len(str(runs[0].steps))) + 2
-    columns = [max(len(name), digits + 8) + 2 for name in names]
+    width = max(columns(_("train_step")), len(str(runs[0].steps))) + 2
+    widths = [max(columns(name), digits + 8) + 2 for name in names]
     lines = [_("train_compare_heading", steps=runs[0].steps, eta=format_decimal(Decimal(runs[0].learning_rate), digits),
                rules=_("list_separator").join(names)), "",
-             f"{_('train_step'):<{width}}" + "".join(f"{name:<{c}}" for name, c in zip(names, columns)).rstrip()]
+             (_pad(_("train_step"), width) + "".join(_pad(name, c) for name, c in zip(names, widths))).rstrip()]
     for row in zip(*[run.history for run in runs]):
-        lines.append(f"{row[0][0]:<{width}}" + "".join(f"{number(loss):<{c}}" for (_s, loss), c in zip(row, columns)).rstrip())
+        lines.append(f"{row[0][0]:<{width}}" + "".join(f"{number(loss):<{c}}" for (_s, loss), c in zip(row, widths)).rstrip())
     lines.append("")
     lines += [_("train_compare_final", rule=name, steps=run.steps, loss=number(run.loss)) for name, run in zip(names, runs)]
     lines += [_("train_compare_crosscheck", rule=name, difference=format_float(c, 3))
