@@ -133,6 +133,26 @@ def test_the_command_writes_json_csv_and_text_in_any_language(tmp_path):
     assert "次更新后的损失" in chinese and "update" not in chinese and "Loss" not in chinese
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_text_tables_line_up_in_terminal_columns(lang):
+    """The loss column starts at the same terminal column in the heading and every row, Chinese characters
+    taking two columns (unicodedata says which are wide), for one rule and for rules compared."""
+    import unicodedata
+
+    def column_of_second_field(line: str) -> int:
+        head = line[:len(line) - len(line.lstrip()) + len(line.split()[0])]
+        rest = line[len(head):]
+        head += rest[:len(rest) - len(rest.lstrip())]
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in head)
+
+    runner = CliRunner()
+    for extra in ([], ["--compare", "sgd,adam"]):
+        output = runner.invoke(cli, ["train", "--steps", "100", "--every", "50", "--lang", lang, *extra]).output
+        table = output.split("\n\n")[1].splitlines()
+        assert len(table) == 4, output
+        assert len({column_of_second_field(line) for line in table}) == 1, table
+
+
 def test_a_run_that_diverges_is_one_line_and_exit_code_2(tmp_path):
     spec = tmp_path / "wild.yaml"
     spec.write_text(derive.examples.path("classic").read_text(encoding="utf-8")
