@@ -167,6 +167,25 @@ def test_the_claim_is_echoed_as_read(classic):
     assert r"\delta_{o1}" in view["read_as_latex"] and r"\sigma'" in view["read_as_latex"]
 
 
+@pytest.mark.parametrize("claim, read_as", [
+    # The student's order of terms and factors, and their divisions where they wrote them (the expected forms
+    # are written here by hand from the claims, names as the report writes them).
+    ("net_h1 = w1*i1 + w2*i2 + b1", "net_h1 = w1·i1 + w2·i2 + b1"),
+    ("E = 1/2*(t_o1 - out_o1)^2 + 1/2*(t_o2 - out_o2)^2",
+     "E_total = 1/2·(target_o1 - out_o1)^2 + 1/2·(target_o2 - out_o2)^2"),
+    ("δ_o1 = (out_o1 − t_o1)·e^(−net_o1)/(1 + e^(−net_o1))²",
+     "δ_o1 = (out_o1 - target_o1)·e^(-net_o1)/(1 + e^(-net_o1))^2"),
+    ("w5_new = w5 - eta*delta_o1*out_h1 = 0.4 - 0.5*0.0822", "w5⁺ = w5 - η·δ_o1·out_h1 = 0.4 - 0.5·0.0822"),
+    (r"\frac{\partial E}{\partial w_5} = \frac{\partial E}{\partial out_{o1}} \cdot out_{o1}(1 - out_{o1}) \cdot out_{h1}",
+     "∂E/∂w5 = ∂E/∂out_o1·out_o1·(1 - out_o1)·out_h1"),
+])
+def test_read_as_keeps_the_students_order(claim, read_as):
+    from derive.render.report import report_data
+    view = report_data(mark(derive_network(example("classic")), {None: [claim]}))["claims"][0]
+    assert view["read_as"] == read_as
+    assert view["verdict"] == "correct" or "0.0822" in claim
+
+
 # --- classic mistakes, made on purpose ---------------------------------------------------------
 
 MISTAKES = [

@@ -309,13 +309,10 @@ class _WrittenBuilder(_Builder):
     def _product(left, right):
         return sympy.Mul(*(left.args if left.is_Mul else (left,)), right, evaluate=False)
 
-    def divide(self, children):
-        return sympy.Mul(self.value(children[0]), sympy.Pow(self.value(children[2]), -1, evaluate=False),
-                         evaluate=False)
-
-    def fraction(self, children):
-        return sympy.Mul(self.value(children[1]), sympy.Pow(self.value(children[2]), -1, evaluate=False),
-                         evaluate=False)
+    def _quotient(self, top, bottom, token):
+        if isinstance(top, _Partial) and isinstance(bottom, _Partial):  # ∂E/∂w5: a name, not a division
+            return self.vocabulary.derivative(top.written, bottom.written)
+        return sympy.Mul(self.value(top), sympy.Pow(self.value(bottom), -1, evaluate=False), evaluate=False)
 
     def negate(self, children):
         return self._negative(self.value(children[1]))
@@ -441,8 +438,8 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
         _check_size(expression)
         literal = _literal(side)
         written, numbers = None, {}
-        if literal is None and not trace_numbers and not expression.free_symbols and _shown_as_written(side):
-            # The numbers as the student put them together, for showing how the part was read.
+        if literal is None and not trace_numbers and _shown_as_written(side, formula=bool(expression.free_symbols)):
+            # The part as the student put it together (their order, their numbers), for showing how it was read.
             tracer = _WrittenBuilder(vocabulary, trace_numbers=True)
             written = tracer.value(_build(tracer, side))
             numbers = {symbol: value for symbol, (value, _) in tracer.numbers.items()}
@@ -473,13 +470,15 @@ def _made(recipe: tuple) -> sympy.Expr:
     return _OPERATIONS[name](*(_made(part) for part in parts), evaluate=False)
 
 
-def _shown_as_written(tree) -> bool:
-    """Return True for a part worth showing as written: more than one number, and small enough to trace
-    (at most MAX_TRACED_NUMBERS numbers, nested at most MAX_DEPTH deep)."""
+def _shown_as_written(tree, formula: bool = False) -> bool:
+    """Return True for a part worth showing as written: a formula, or more than one number; and small enough
+    to trace (at most MAX_TRACED_NUMBERS numbers, nested at most MAX_DEPTH deep)."""
     try:
         _check_traceable(tree)
     except ClaimTooLarge:
         return False
+    if formula:
+        return True
     stack, count = [tree], 0
     while stack and count < 2:
         node = stack.pop()

@@ -40,8 +40,9 @@ def text_number(text: str) -> str:
 
 class _Settings:
     def __init__(self, notation: Notation, values: Mapping | None, digits: int, exact: bool,
-                 decimals: bool = False):
+                 decimals: bool = False, as_written: bool = False):
         self.notation = notation
+        self.as_written = as_written  # an unevaluated product is written in its order, a division where it is
         self.values = values or {}
         self.digits = digits
         self.exact = exact
@@ -80,6 +81,24 @@ class _Settings:
             self.bare = before
 
 
+def _in_order(printer, expr, times: str, over) -> str | None:
+    """Return an unevaluated product as it was written, left to right: `times` between factors, over(left, b)
+    where it divides by b (a factor b^-1); None when the printer is not writing as written."""
+    if not printer.our.as_written:
+        return None
+    precedence = PRECEDENCE["Mul"]
+    written = None
+    for factor in expr.args:
+        if factor.is_Pow and factor.exp is sympy.S.NegativeOne:
+            written = over("1" if written is None else written, factor.base)
+        elif written is None and factor is sympy.S.NegativeOne:
+            written = "-"
+        else:
+            text = printer.parenthesize(factor, precedence, strict=True)  # a sum in parentheses, a product not
+            written = text if written is None else written + text if written == "-" else written + times + text
+    return written
+
+
 def _leading_minus(term) -> bool:
     """Return True for a product written unevaluated whose first factor is negative (−t/o · out): in a sum
     it is written "a − t/o · out", not "a + −t/o · out"."""
@@ -106,9 +125,9 @@ class MathLatexPrinter(LatexPrinter):
     """LaTeX with our notation; with values, numbers in place of symbols, joined by \\cdot."""
 
     def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False,
-                 decimals: bool = False):
+                 decimals: bool = False, as_written: bool = False):
         super().__init__({"order": "none", "mul_symbol": "dot" if values else None, "fold_short_frac": False})
-        self.our = _Settings(notation, values, digits, exact, decimals)
+        self.our = _Settings(notation, values, digits, exact, decimals, as_written)
 
     def _print_Rational(self, expr):
         decimal = self.our.decimal(expr)
@@ -132,6 +151,10 @@ class MathLatexPrinter(LatexPrinter):
         if expr.base.is_Symbol and self.our.number(expr.base) is None and r"\frac" in self._print(expr.base):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
+
+    def _print_Mul(self, expr):
+        written = _in_order(self, expr, r" \cdot ", lambda left, base: rf"\frac{{{left}}}{{{self._print(base)}}}")
+        return super()._print_Mul(expr) if written is None else written
 
     def _print_ShownBase(self, expr, exp=None):
         argument = self.our.alone(self._print, expr.args[0]) if expr.args[0].is_Symbol else \
@@ -172,9 +195,9 @@ class MathTextPrinter(StrPrinter):
     """Plain Unicode text with our notation; with values, numbers in place of symbols."""
 
     def __init__(self, notation: Notation, values: Mapping | None = None, digits: int = 9, exact: bool = False,
-                 decimals: bool = False):
+                 decimals: bool = False, as_written: bool = False):
         super().__init__({"order": "none"})
-        self.our = _Settings(notation, values, digits, exact, decimals)
+        self.our = _Settings(notation, values, digits, exact, decimals, as_written)
 
     def _print_Rational(self, expr):
         decimal = self.our.decimal(expr)
@@ -209,6 +232,9 @@ class MathTextPrinter(StrPrinter):
         return super()._print_Add(expr, order) if signed is None else signed
 
     def _print_Mul(self, expr):
+        written = _in_order(self, expr, "·", lambda left, base: f"{left}/{self.parenthesize(base, PRECEDENCE['Mul'], strict=False)}")
+        if written is not None:
+            return written
         # A product written unevaluated may hold products: print it flat, a·b·c, not a·(b·c).
         factors = [f for factor in expr.args for f in (factor.args if factor.is_Mul and _unevaluated(factor)
                                                         else (factor,))]

@@ -46,10 +46,10 @@ class _VerdictWriter:
         def part(p) -> str:
             if p.literal is not None:
                 return p.literal
-            if p.written is not None and p.numbers:  # numbers put together: shown as the student wrote them
+            if p.written is not None:  # a formula, or numbers put together: shown as the student wrote them
                 key = (id(printer), p.written, tuple(p.numbers.items()))
                 if key not in self._shown:
-                    written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True)
+                    written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True, as_written=True)
                     self._shown[key] = written.doprint(p.written)
                 return self._shown[key]
             return self.show(printer, p.expression)
