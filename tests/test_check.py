@@ -216,6 +216,16 @@ def test_classic_mistakes_are_named(classic, claim, mistake):
     assert verdict.diagnosis is not None and verdict.diagnosis.mistake == mistake, verdict.diagnosis
 
 
+@pytest.mark.parametrize("claim, wrong, right", [
+    ("delta_h1 = (delta_o1*w5 + delta_o2*w7) * net_h1*(1 - net_h1)", "net", "out"),  # net put into out(1 − out)
+    ("delta_o1 = (out_o1 - t_o1) * sigmoid'(out_o1)", "out", "net"),                 # f′ taken of out
+])
+def test_the_explanation_says_which_was_used_for_which(claim, wrong, right):
+    from derive.render.report import report_data
+    view = report_data(mark(derive_network(example("classic")), {None: [claim]}))["claims"][0]
+    assert view["diagnosis"]["explanation"].startswith(f"{wrong} was used where {right} belongs")
+
+
 def test_mistakes_named_from_numbers(classic, reference):
     # The figure seed 000 prints for the error after one update: hidden δ with updated output weights.
     published = reference["published_vs_correct"]["E after one update"]["published in seed 000"]

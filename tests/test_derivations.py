@@ -261,6 +261,21 @@ def test_readme_sample_derivation_report_is_what_derive_prints(tmp_path):
     assert "line(s) 4, 8" in report and "→" in report  # the sample shows carried errors
 
 
+def test_a_line_off_only_through_rounded_right_values_says_so_and_names_no_other_mistake(reference):
+    """out_o1 = 0.7514 is right to 4 digits; δ_o1 from it, (0.7514 − 0.01)·0.7514·(1 − 0.7514) = 0.138492…, is
+    0.13849 to 5 digits while the true δ_o1 is 0.1384986 (figures from ../shared/reference's classic example):
+    the line is consistent, its only mistake rounding carried forward, and the report says why in words."""
+    from derive.check.report import mark_derivations
+    from derive.render.report import report_data
+    truth = reference["delta"]["o1"]
+    recomputed = (0.7514 - 0.01) * 0.7514 * (1 - 0.7514)
+    assert f"{recomputed:.5g}" != f"{truth:.5g}"  # the page's rounding moves the fifth digit
+    page = f"out_o1 = 0.7514\ndelta_o1 = (out_o1 - t_o1)*out_o1*(1 - out_o1) = {recomputed:.5g}\n"
+    line = report_data(mark_derivations(derive.derive(derive.example("classic")), {None: page}))["lines"][1]
+    assert line["consistent"] and line["diagnosis"]["mistake"] == "rounding_carried"
+    assert "rounded values from line(s) 1" in line["method_detail"] and "Wrong" not in line["method_detail"]
+
+
 # --- the student's own document, marked -----------------------------------------------------------------
 
 TEX_PAGE = r"""\documentclass{article}

@@ -375,22 +375,22 @@ class Judge:
 
     # judging ---------------------------------------------------------------------
     def judge(self, text: str, carried: dict | None = None, student: str | None = None,
-              vocabulary: Vocabulary | None = None, written: dict | None = None) -> Verdict:
-        """Return the Verdict on one claim; `carried` holds the student's earlier wrong numbers, `written`
-        every value the student's earlier lines gave (numbers put in may be roundings of them), `vocabulary`
-        (this network's, with a student's own names) what the names mean.
+              vocabulary: Vocabulary | None = None) -> Verdict:
+        """Return the Verdict on one claim; `carried` holds the student's own earlier numbers (their wrong
+        ones; in a whole derivation their right ones as they rounded them too), `vocabulary` (this network's,
+        with a student's own names) what the names mean.
 
         A class writes the same lines: the verdict on a text is kept, with the student's earlier numbers
         it was judged with, and given again to whoever writes the same text after the same numbers."""
-        carried, written, vocabulary = carried or {}, written or {}, vocabulary or self.vocabulary
-        key = (text, id(vocabulary), _state(carried), _state(written))
+        carried, vocabulary = carried or {}, vocabulary or self.vocabulary
+        key = (text, id(vocabulary), _state(carried))
         kept = self._verdicts.get(key)
         if kept is None or kept[0] is not vocabulary:
-            verdict = self._verdict(text, carried, vocabulary, written)
+            verdict = self._verdict(text, carried, vocabulary)
             if verdict.verdict != "correct":
                 # A page that writes one name for two quantities (H1 for net and out): the first reading that
                 # makes the line right, if one does.
-                right = (self._verdict(text, carried, reading, written) for reading in vocabulary.readings(text))
+                right = (self._verdict(text, carried, reading) for reading in vocabulary.readings(text))
                 verdict = next((v for v in right if v.verdict == "correct"), verdict)
             kept = (vocabulary, verdict)
             with self._lock:
@@ -399,9 +399,9 @@ class Judge:
                 self._verdicts[key] = kept
         return kept[1] if student is None else dataclasses.replace(kept[1], student=student)
 
-    def _verdict(self, text: str, carried: dict, vocabulary: Vocabulary, written: dict) -> Verdict:
+    def _verdict(self, text: str, carried: dict, vocabulary: Vocabulary) -> Verdict:
         try:
-            return self._judge(text, carried, None, vocabulary, written)
+            return self._judge(text, carried, None, vocabulary)
         except ClaimTooLarge as error:
             return Verdict(text, "undecided", message=error.message, position=error.position)
         except ClaimError as error:
@@ -447,15 +447,16 @@ class Judge:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
             own = {**written, **carried}  # the student's own figures: the wrong ones, and the right ones rounded
-            verdict = self.judge(line.text, own, student, vocabulary, written)
+            verdict = self.judge(line.text, own, student, vocabulary)
             used = self._depends_on(verdict.quantity) if verdict.quantity is not None else frozenset()
             # The lines it was judged with: the wrong values it used, or else the rounded right ones.
             sources = tuple(sorted({carried_lines[q] for q in carried if q in used})) or \
                 tuple(sorted({written_lines[q] for q in written if q in used}))
             carries = verdict.consistent or any(link.verdict == "consistent" for link in verdict.links)
-            if carries and verdict.diagnosis is None and not any(q in used for q in carried):
+            if carries and not any(q in used for q in carried) and (verdict.consistent or verdict.diagnosis is None):
                 # Nothing wrong was carried: the student's own rounded values, used in place of the exact ones,
-                # moved the result (round at the end, or keep more digits).
+                # moved the result (round at the end, or keep more digits). A line they explain whole has no
+                # other mistake, whatever else happens to give its number.
                 verdict = dataclasses.replace(verdict, diagnosis=Diagnosis(
                     "rounding_carried", (("lines", ", ".join(map(str, sources))),), verdict.expected_value))
             if verdict.claimed_value is not None and verdict.verdict in ("correct", "incorrect"):
@@ -506,8 +507,7 @@ class Judge:
             return None, None
         return name, claim.parts[0].expression
 
-    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary,
-               written: dict) -> Verdict:
+    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary) -> Verdict:
         claim = self._parse(text, vocabulary)
         symbol = claim.quantity
         if symbol not in self.values:
@@ -515,7 +515,7 @@ class Judge:
         truth = self.values[symbol]
         step = self.steps.get(symbol)
         expressions = [expand_calls(part.expression) for part in claim.parts]
-        judgements = [self._judge_part(claim, index, expression, truth, written)
+        judgements = [self._judge_part(claim, index, expression, truth)
                       for index, expression in enumerate(expressions)]
         for index in range(1, len(judgements)):
             # Arithmetic done right from a right side before it is right, though the student's rounding of
@@ -595,7 +595,7 @@ class Judge:
             if value != rounded and abs(value - rounded) * scale == 1 and significant_digits(literal) >= 3:
                 # One unit off in the last place: what rounding earlier values before using them leaves.
                 return Diagnosis("last_digit", written, target)
-        if after_right_side:
+        if after_right_side and not (literal is not None and abs(value - target) <= half_unit(literal)):
             return Diagnosis("arithmetic_slip", (("value", format_number(target, 9)),), target)
         return None
 
@@ -630,8 +630,7 @@ class Judge:
         return bool(abs(value - target) <= tolerance)
 
 
-    def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr,
-                    written: dict | None = None) -> _Judgement:
+    def _judge_part(self, claim: Claim, index: int, expression: sympy.Expr, truth: sympy.Expr) -> _Judgement:
         """Judge part `index` of a claim; `expression` is that part with σ(x), f'(net) written out."""
         part = claim.parts[index]
         if part.is_number:
@@ -639,13 +638,13 @@ class Judge:
                 value = evaluate(expression, {})
             except EvaluationError:
                 return _Judgement(False, "number", message=Message("judge_number_not_real"))
-            written = significant_digits(part.literal) if part.literal is not None else None
-            if self.policy.min_digits is not None and written is not None and written < self.policy.min_digits:
+            digits = significant_digits(part.literal) if part.literal is not None else None
+            if self.policy.min_digits is not None and digits is not None and digits < self.policy.min_digits:
                 return _Judgement(False, "number", tolerance=self._tolerance(part, truth), value=value,
-                                  message=Message("judge_not_precise", written=written, digits=self.policy.min_digits))
+                                  message=Message("judge_not_precise", written=digits, digits=self.policy.min_digits))
             tolerance = self._tolerance(part, truth)
             if part.literal is None and self.rel_tol is None:
-                tolerance += self._rounding_effect(claim, index, written)
+                tolerance += self._rounding_effect(claim, index)
             return _Judgement(bool(abs(value - truth) <= tolerance), "number", tolerance=tolerance, value=value)
         try:
             at_sample = evaluate(expression, self.values, precision=POINT_PRECISION)

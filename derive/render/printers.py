@@ -153,7 +153,8 @@ class MathLatexPrinter(LatexPrinter):
         return super()._print_Pow(expr)
 
     def _print_Mul(self, expr):
-        written = _in_order(self, expr, r" \cdot ", lambda left, base: rf"\frac{{{left}}}{{{self._print(base)}}}")
+        written = _in_order(self, expr, self._settings["mul_symbol_latex"],
+                            lambda left, base: rf"\frac{{{left}}}{{{self._print(base)}}}")
         return super()._print_Mul(expr) if written is None else written
 
     def _print_ShownBase(self, expr, exp=None):

@@ -63,6 +63,9 @@ class _VerdictWriter:
         if verdict.message is not None and verdict.message.key == "judge_not_precise":
             return self.say(verdict.message)
         if verdict.method == "carried_forward":
+            if verdict.diagnosis is not None and verdict.diagnosis.mistake == "rounding_carried":
+                return _("method_rounding_carried", value=self.number(verdict.carried_value),
+                         lines=dict(verdict.diagnosis.details)["lines"])
             return _("method_carried_forward", value=self.number(verdict.carried_value))
         if verdict.method == "symbolic":
             return _("method_symbolic")
@@ -108,14 +111,23 @@ class _VerdictWriter:
         if diagnosis is None:
             return None
         details = dict(diagnosis.details)
-        explanation = self._(f"mistake_{diagnosis.mistake}", **details)
+        explanation = self.explain(diagnosis)
         also = None
         if diagnosis.also is not None:
             also = {"mistake": diagnosis.also.mistake, "details": dict(diagnosis.also.details),
-                    "explanation": self._(f"mistake_{diagnosis.also.mistake}", **dict(diagnosis.also.details))}
+                    "explanation": self.explain(diagnosis.also)}
             explanation = self._("mistakes_together", first=explanation, second=also["explanation"])
         return {"mistake": diagnosis.mistake, "explanation": explanation, "details": details, "also": also,
                 "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
+
+    def explain(self, diagnosis) -> str:
+        """Return a mistake's explanation: the catalogue's mistake_<mistake>_<form> where the mistake was made
+        in a form that has its own (net put into out(1 − out), not f′ taken of out), else mistake_<mistake>."""
+        details = dict(diagnosis.details)
+        key = f"mistake_{diagnosis.mistake}"
+        if f"{key}_{details.get('form')}" in self._.messages:
+            key = f"{key}_{details['form']}"
+        return self._(key, **details)
 
     def links(self, verdict) -> list[dict]:
         """Return each link of the chain as data: its text as written, what it does, its verdict, and what it
