@@ -65,6 +65,25 @@ def test_latex_align_rows_continue_the_chain_and_comments_labels_are_dropped():
         (5, 5, "out_{h1} = 0.5933"), (7, 7, "E = 0.2984"), (7, 7, "w_5^{+} = 0.3589")]
 
 
+def test_equations_spaced_apart_by_quad_are_two_and_a_remark_in_words_is_left_out():
+    text = ("$$out_{o1} = 0.7514 \\qquad out_{o2} = 0.7729$$\n"
+            "$$E = 0.2984 \\quad \\text{(rounded)}$$\n"
+            "net_h1 = 0.3775 \\quad out_h1 = 0.5933\n"
+            "$$E = \\tfrac{1}{2} \\quad (t - o)^2$$\n")
+    equations = [(line.number, line.text) for line in read_lines(text, "md") if line.kind == "equation"]
+    assert equations == [(1, "out_{o1} = 0.7514"), (1, "out_{o2} = 0.7729"), (2, "E = 0.2984"),
+                         (3, "net_h1 = 0.3775"), (3, "out_h1 = 0.5933"), (4, "E = \\tfrac{1}{2} (t - o)^2")]
+
+
+def test_a_tanh_network_written_with_tanh_squared_and_a_vulgar_half_is_read():
+    """1 − tanh²(net) (tanh′, an identity) and ½(t − o)² (the half squared error) as a page writes them."""
+    judge = Judge(derive.derive(derive.load_text(network("tanh", "sigmoid", "half_sse", [0.2, 0.9]))))
+    for claim in ("E = ½(t_o1 − out_o1)² + ½(t_o2 − out_o2)²",
+                  r"\frac{\partial out_{h1}}{\partial net_{h1}} = 1 - \tanh^2(net_{h1})",
+                  r"\frac{\partial out_{h2}}{\partial net_{h2}} = 1 - \tanh^{2}(net_{h2})"):
+        assert judge.judge(claim).verdict == "correct", claim
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -34,6 +34,9 @@ _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\))\s+")
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
+_QUAD = re.compile(r"\\q?quad(?![A-Za-z])")
+# A remark in words at the end of a row (`= 0.2984 \quad \text{(rounded)}`): text with a space or a bracket in it.
+_TRAILING_TEXT = re.compile(r"\\(?:text|textrm|mbox)\s*\{[^{}]*[\s()\[\]:,.][^{}]*\}\s*$")
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
     found: list[Line] = []
     for number, row in rows:
         source = row.removesuffix("\\\\").strip()
-        text = " ".join(_NOISE.sub(" ", source).replace("&", " ").split())
+        text = " ".join(_NOISE.sub(" ", _between_equations(_TRAILING_TEXT.sub("", source))).replace("&", " ").split())
         if not text:
             continue
         if _SIGN.match(text) and found and found[-1].kind == "equation":
@@ -167,6 +170,15 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
         found.extend(Line(number, "equation", piece, source if len(pieces) == 1 else piece, number)
                      for pieces in [_listed(text)] for piece in pieces)
     return found
+
+
+def _between_equations(text: str) -> str:
+    """Return a row with each \\quad or \\qquad that stands between two equations (`a = 1 \\qquad b = 2`) made a
+    list separator; one that only spaces out an equation stays a space."""
+    pieces = _QUAD.split(text)
+    if len(pieces) > 1 and all(_SIGN.search(piece) for piece in pieces):
+        return " ; ".join(pieces)
+    return text
 
 
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff0c\uff0e-\uff1b\uff1f-\uffef\u3000-\u303f]")
@@ -258,6 +270,6 @@ def _plain(line: str, number: int) -> list[Line]:
         return []
     if not _SIGN.search(text):
         return [Line(number, "prose", text, line.strip())]
-    text = _without_prose(text)
+    text = _without_prose(_between_equations(text))
     pieces = _listed(text)
     return [Line(number, "equation", piece, line.strip() if len(pieces) == 1 else piece) for piece in pieces]

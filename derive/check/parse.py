@@ -80,6 +80,10 @@ class Claim:
     vocabulary: Vocabulary | None = field(default=None, compare=False, hash=False, repr=False)  # it was read in
 
 
+_VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy.Rational(2, 3), "¼": sympy.Rational(1, 4),
+           "¾": sympy.Rational(3, 4), "⅛": sympy.Rational(1, 8)}
+
+
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
@@ -144,12 +148,17 @@ class _Builder(Transformer_NonRecursive):
         _, _, exponent = str(token).lower().partition("e")
         if exponent and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise ClaimTooLarge("claim_number_out_of_range", _position(token), number=repr(str(token)[:20]))
-        value = sympy.Rational(str(token))
+        return self._traced(sympy.Rational(str(token)), half_unit(str(token)))
+
+    def vulgar(self, children):
+        return self._traced(_VULGAR[str(children[0])], sympy.Integer(0))  # exact, as ½ is
+
+    def _traced(self, value: sympy.Rational, half: sympy.Rational) -> sympy.Expr:
         if not self.trace_numbers:
             return value
         # Each number as a symbol of its own, with its value and half a unit in its last written place.
         symbol = sympy.Dummy(f"number{len(self.numbers)}")
-        self.numbers[symbol] = (value, half_unit(str(token)))
+        self.numbers[symbol] = (value, half)
         return symbol
 
     def name(self, children):
@@ -234,6 +243,10 @@ class _Builder(Transformer_NonRecursive):
         return dataclasses.replace(item, updated=True)
 
     # functions and derivatives -------------------------------------------------
+    def call_power(self, children):  # \tanh^2(x) is tanh(x)^2
+        token, power, exponent, argument = children
+        return self.power([self.call([token, argument]), power, exponent])
+
     def call(self, children):
         token, *arguments = children
         name = _canonical_function(str(token))
