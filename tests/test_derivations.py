@@ -84,6 +84,15 @@ def test_a_tanh_network_written_with_tanh_squared_and_a_vulgar_half_is_read():
         assert judge.judge(claim).verdict == "correct", claim
 
 
+def test_an_equation_after_words_of_prose_is_judged_and_eta_is_never_a_name_of_ones_own(judge):
+    """The classic example's givens (i1 = 0.05, η = 0.5) stated after prose, as pages state them."""
+    from derive.check.lines import read_lines
+    page = "Given: i1 = 0.05\nlearning rate eta = 0.5\nUpdate with $η = 0.5$:\nWe use $η = 0.4$ here.\n"
+    verdicts = judge.judge_document(read_lines(page, "md"))
+    assert [(v.line, v.verdict) for v in verdicts] == [(1, "correct"), (2, "correct"), (3, "correct"),
+                                                      (4, "incorrect")]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import math
 import random
+import re
 import threading
 from dataclasses import dataclass
 from typing import Iterable
@@ -443,11 +444,12 @@ class Judge:
                 verdicts.append(Verdict(line.text, "defined", parts=(Part(definition, None),), student=student,
                                         line=line.number))
                 continue
-            if not self._names_a_quantity(line.text, vocabulary):
+            text = self._named(line.text, vocabulary)
+            if text is None:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
             own = {**written, **carried}  # the student's own figures: the wrong ones, and the right ones rounded
-            verdict = self.judge(line.text, own, student, vocabulary)
+            verdict = self.judge(text, own, student, vocabulary)
             used = self._depends_on(verdict.quantity) if verdict.quantity is not None else frozenset()
             # The lines it was judged with: the wrong values it used, or else the rounded right ones.
             sources = tuple(sorted({carried_lines[q] for q in carried if q in used})) or \
@@ -478,6 +480,22 @@ class Judge:
                                           else None) for link in verdict.links)
         return dataclasses.replace(verdict, expected=step.forms, links=links)
 
+    def _named(self, text: str, vocabulary: Vocabulary) -> str | None:
+        """Return the equation a line states about a quantity of the network: the line itself, or the line
+        without the words it opens with (`Given: i1 = 0.05`, `learning rate eta = 0.5`); None when it names
+        none."""
+        if self._names_a_quantity(text, vocabulary):
+            return text
+        sign = EQUALS_SIGN.search(text)
+        words = text[:sign.start()].split() if sign is not None else []
+        for count in range(1, len(words)):
+            if not _PROSE_WORD.fullmatch(words[count - 1]):
+                break
+            shorter = " ".join(words[count:]) + " " + text[sign.start():]
+            if self._names_a_quantity(shorter, vocabulary):
+                return shorter
+        return None
+
     def _names_a_quantity(self, text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:
         one it does not compute is still judged, and reported so)."""
@@ -499,8 +517,8 @@ class Judge:
         if sign is None:
             return None, None
         name = text[:sign.start()].strip()
-        if not vocabulary.is_free(name):
-            return None, None
+        if not vocabulary.is_free(name) or self._names_a_quantity(f"{name} = 0", vocabulary):
+            return None, None  # (η is a name the claim language reads as eta)
         try:
             claim = self._parse(f"E {text[sign.start():]}", vocabulary)
         except ClaimError:  # ClaimTooLarge too
@@ -1150,6 +1168,9 @@ class Judge:
         if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, recomputed):
             return None
         return value
+
+
+_PROSE_WORD = re.compile(r"[A-Za-z]{2,}:?")  # a word of prose opening an equation's line (Given:, learning, rate)
 
 
 def _nodes_at_most(expression: sympy.Expr, limit: int) -> bool:
