@@ -304,6 +304,26 @@ def test_a_line_off_only_through_rounded_right_values_says_so_and_names_no_other
     assert "rounded values from line(s) 1" in line["method_detail"] and "Wrong" not in line["method_detail"]
 
 
+def test_a_value_from_right_rounded_numbers_is_said_so_and_its_true_copy_is_credited():
+    """deep's out_y rounded right to 4 digits, δ_y worked from it (numbers put in: right, but off in the fifth
+    digit from the true δ_y, which the plain-Python model gives), then ∂E/∂g1 = δ_y (a bias: the copy is the
+    computation): δ_y is right and says why, ∂E/∂g1 is consistent, not refused as a copied number."""
+    from derive.check.report import mark_derivations
+    from derive.render.report import report_data
+    text = derive.examples.path("deep").read_text(encoding="utf-8")
+    model = Model(text)
+    out = model.forward()[1]["y"][1]
+    rounded = float(f"{out:.4g}")
+    delta = (rounded - 0.9) * rounded * (1 - rounded)
+    assert f"{delta:.5g}" != f"{(out - 0.9) * out * (1 - out):.5g}"  # the rounding shows in the fifth digit
+    page = (f"out_y = {rounded}\n"
+            f"delta_y = (out_y - t_y)*out_y*(1 - out_y) = ({rounded} - 0.9)*{rounded}*(1 - {rounded}) = {delta:.5g}\n"
+            f"dE/dg1 = delta_y = {delta:.5g}\n")
+    lines = report_data(mark_derivations(derive.derive(derive.example("deep")), {None: page}))["lines"]
+    assert lines[1]["verdict"] == "correct" and "numbers put in give" in lines[1]["method_detail"]
+    assert lines[2]["consistent"] and lines[2]["diagnosis"]["mistake"] == "rounding_carried"
+
+
 # --- the student's own document, marked -----------------------------------------------------------------
 
 TEX_PAGE = r"""\documentclass{article}

@@ -376,23 +376,23 @@ class Judge:
 
     # judging ---------------------------------------------------------------------
     def judge(self, text: str, carried: dict | None = None, student: str | None = None,
-              vocabulary: Vocabulary | None = None) -> Verdict:
+              vocabulary: Vocabulary | None = None, right: frozenset = frozenset()) -> Verdict:
         """Return the Verdict on one claim; `carried` holds the student's own earlier numbers (their wrong
-        ones; in a whole derivation their right ones as they rounded them too), `vocabulary` (this network's,
-        with a student's own names) what the names mean.
+        ones; in a whole derivation their right ones as they rounded them too, the quantities of `right`),
+        `vocabulary` (this network's, with a student's own names) what the names mean.
 
         A class writes the same lines: the verdict on a text is kept, with the student's earlier numbers
         it was judged with, and given again to whoever writes the same text after the same numbers."""
         carried, vocabulary = carried or {}, vocabulary or self.vocabulary
-        key = (text, id(vocabulary), _state(carried))
+        key = (text, id(vocabulary), _state(carried), right)
         kept = self._verdicts.get(key)
         if kept is None or kept[0] is not vocabulary:
-            verdict = self._verdict(text, carried, vocabulary)
+            verdict = self._verdict(text, carried, vocabulary, right)
             if verdict.verdict != "correct":
                 # A page that writes one name for two quantities (H1 for net and out): the first reading that
                 # makes the line right, if one does.
-                right = (self._verdict(text, carried, reading) for reading in vocabulary.readings(text))
-                verdict = next((v for v in right if v.verdict == "correct"), verdict)
+                readings = (self._verdict(text, carried, reading, right) for reading in vocabulary.readings(text))
+                verdict = next((v for v in readings if v.verdict == "correct"), verdict)
             kept = (vocabulary, verdict)
             with self._lock:
                 if len(self._verdicts) > MAX_KEPT:
@@ -400,9 +400,9 @@ class Judge:
                 self._verdicts[key] = kept
         return kept[1] if student is None else dataclasses.replace(kept[1], student=student)
 
-    def _verdict(self, text: str, carried: dict, vocabulary: Vocabulary) -> Verdict:
+    def _verdict(self, text: str, carried: dict, vocabulary: Vocabulary, right: frozenset = frozenset()) -> Verdict:
         try:
-            return self._judge(text, carried, None, vocabulary)
+            return self._judge(text, carried, None, vocabulary, right)
         except ClaimTooLarge as error:
             return Verdict(text, "undecided", message=error.message, position=error.position)
         except ClaimError as error:
@@ -449,7 +449,7 @@ class Judge:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
             own = {**written, **carried}  # the student's own figures: the wrong ones, and the right ones rounded
-            verdict = self.judge(text, own, student, vocabulary)
+            verdict = self.judge(text, own, student, vocabulary, frozenset(written))
             used = self._depends_on(verdict.quantity) if verdict.quantity is not None else frozenset()
             # The lines it was judged with: the wrong values it used, or else the rounded right ones.
             sources = tuple(sorted({carried_lines[q] for q in carried if q in used})) or \
@@ -525,7 +525,8 @@ class Judge:
             return None, None
         return name, claim.parts[0].expression
 
-    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary) -> Verdict:
+    def _judge(self, text: str, carried: dict, student: str | None, vocabulary: Vocabulary,
+               right: frozenset = frozenset()) -> Verdict:
         claim = self._parse(text, vocabulary)
         symbol = claim.quantity
         if symbol not in self.values:
@@ -542,7 +543,7 @@ class Judge:
                     and self._link_kind(claim, expressions, index) == "arithmetic":
                 value, before = (self._value(expressions[i], self.values) for i in (index, index - 1))
                 if value is not None and self._matches(claim, index, value, before):
-                    judgements[index] = dataclasses.replace(judgements[index], correct=True)
+                    judgements[index] = dataclasses.replace(judgements[index], correct=True, method="from_rounded")
         wrong = next((i for i, j in enumerate(judgements) if j.correct is False), None)
         undecided = next((j for j in judgements if j.correct is None), None)
         verdict = "incorrect" if wrong is not None else "undecided" if undecided else "correct"
@@ -550,14 +551,14 @@ class Judge:
         diagnosis = consistent = carried_value = None
         if wrong is not None and judgements[wrong].message is None:  # not a number too imprecise to judge
             diagnosis = self._diagnose(claim.parts[wrong], expressions[wrong], symbol, truth, judgements[wrong].tolerance)
-        links = self._links(claim, expressions, judgements, step, truth, carried, diagnosis)
+        links = self._links(claim, expressions, judgements, step, truth, carried, diagnosis, right)
         if wrong is not None and links[-1].verdict == "correct" and judgements[-1].correct \
                 and all(link.verdict in ("correct", "consistent") for link in links):
             # Every step right from the student's own numbers, and the value right: the line is right.
             verdict, wrong, diagnosis, shown = "correct", None, None, judgements[-1]
         if wrong is not None and carried and judgements[-1].value is not None \
                 and all(link.verdict in ("correct", "follows", "consistent") for link in links):
-            carried_value = self._carried(claim, len(claim.parts) - 1, judgements[-1].value, truth, carried)
+            carried_value = self._carried(claim, len(claim.parts) - 1, judgements[-1].value, truth, carried, right)
             consistent = carried_value is not None
         return Verdict(
             text, verdict, symbol, claim.parts,
@@ -569,7 +570,7 @@ class Judge:
         )
 
     def _links(self, claim: Claim, expressions: list, judgements: list, step, truth: sympy.Expr, carried: dict,
-               diagnosis) -> tuple[Link, ...]:
+               diagnosis, right: frozenset = frozenset()) -> tuple[Link, ...]:
         """Return the judgement of each link of the chain (see :class:`Link`)."""
         links: list[Link] = []
         values = {**self.values, **carried}  # the student's own earlier numbers stand for theirs
@@ -584,7 +585,7 @@ class Judge:
                 if previous is not None and previous.verdict != "correct" and previous.value is not None \
                         and self._matches(claim, index, value, previous.value):
                     verdict = "follows"  # the right step from a wrong side
-                elif carried and self._carried(claim, index, value, truth, carried) is not None:
+                elif carried and self._carried(claim, index, value, truth, carried, right) is not None:
                     verdict = "consistent"  # what the student's own earlier numbers give
             first = verdict == "incorrect" and not any(link.verdict == "incorrect" for link in links)
             found = None
@@ -1148,13 +1149,14 @@ class Judge:
             return False
 
     def _carried(self, claim: Claim, index: int, claimed: sympy.Expr, truth: sympy.Expr,
-                 carried: dict) -> sympy.Expr | None:
+                 carried: dict, right: frozenset = frozenset()) -> sympy.Expr | None:
         """Return the quantity recomputed from the student's earlier numbers, when part `index` of the claim
         (of value `claimed`) follows from them to the precision it is written with.
 
         No credit when the recomputed value equals the true one (nothing was
         carried), is zero, or equals one of the carried numbers (a copy, not
-        a computation).
+        a computation), unless that number was judged right (of `right`) and
+        the quantity is its copy in truth too (∂E/∂b = δ, ∂E/∂w = δ·1).
         """
         carried = {symbol: value for symbol, value in carried.items() if symbol != claim.quantity}  # not itself
         try:
@@ -1163,7 +1165,9 @@ class Judge:
             return None
         value = recomputed[claim.quantity]
         tolerance = self._tolerance(claim.parts[index], value)
-        trivial = abs(value) <= tolerance or any(abs(value - c) <= tolerance for c in carried.values())
+        trivial = abs(value) <= tolerance or any(
+            abs(value - c) <= tolerance and not (q in right and abs(truth - self.values.get(q, truth + 1)) <= tolerance)
+            for q, c in carried.items())
         # The numbers put in may be roundings of the student's own values and of what follows from them.
         if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, recomputed):
             return None

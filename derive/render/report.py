@@ -67,6 +67,8 @@ class _VerdictWriter:
                 return _("method_rounding_carried", value=self.number(verdict.carried_value),
                          lines=dict(verdict.diagnosis.details)["lines"])
             return _("method_carried_forward", value=self.number(verdict.carried_value))
+        if verdict.method == "from_rounded":
+            return _("method_from_rounded", value=self.number(verdict.expected_value))
         if verdict.method == "symbolic":
             return _("method_symbolic")
         if verdict.method == "number" and verdict.tolerance is not None:
