@@ -186,6 +186,16 @@ def test_read_as_keeps_the_students_order(claim, read_as):
     assert view["verdict"] == "correct" or "0.0822" in claim
 
 
+def test_a_loss_written_for_the_samples_one_hot_target_is_right_and_says_so():
+    """softmax's sample has targets (0, 1, 0): −Σ t ln o is −ln(out_o2) there, as pages write it; the terms a zero
+    target removes are the student's to drop, the report names the targets held. Another unit's log is wrong."""
+    from derive.render.report import report_data
+    report = report_data(mark(derive_network(example("softmax")), {None: ["E = -ln(out_o2)", "E = -ln(out_o1)"]}))
+    right, wrong = report["claims"]
+    assert right["verdict"] == "correct" and right["method"] == "numeric" and "target_o2 = 1" in right["method_detail"]
+    assert wrong["verdict"] == "incorrect"
+
+
 # --- classic mistakes, made on purpose ---------------------------------------------------------
 
 MISTAKES = [

@@ -674,8 +674,13 @@ class Judge:
         differs = self._differs_at(expression, claim.quantity, self.points())
         if differs is not None:
             held = self._held_givens(claim, index, expression)
-            if held and self._differs_at(expression, claim.quantity, self.points(held)) is None:
-                return _Judgement(True, "numeric", points=len(self.points(held)) + 1, held=held)
+            # Targets the quantity uses and the formula leaves out were put in too: −ln(out_o2) for a one-hot
+            # target drops the terms its zeros make vanish, as a page does.
+            used = self._depends_on(claim.quantity)
+            dropped = tuple(t for t in self.derivation.network.targets if t in used and t not in expression.free_symbols)
+            for hold in dict.fromkeys((held, tuple(sorted({*held, *dropped}, key=str)))):
+                if hold and self._differs_at(expression, claim.quantity, self.points(hold)) is None:
+                    return _Judgement(True, "numeric", points=len(self.points(hold)) + 1, held=hold)
             return _Judgement(False, "numeric", points=differs)
         if self._proved(expression, claim.quantity):
             return _Judgement(True, "symbolic")
