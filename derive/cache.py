@@ -1,4 +1,5 @@
-"""derive's cache directory: compiled templates and training programs, one directory a kind and version.
+"""derive's cache directory: compiled templates, the claim parser's tables and training programs, one
+directory a kind and version.
 
 It lives in $XDG_CACHE_HOME/derive (default ~/.cache/derive). Entries are written atomically (a
 temporary file in the same directory, then a rename), so runs at the same time never read half an
@@ -64,6 +65,35 @@ def load_json(kind: str, name: str) -> object | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def tagged(value: object) -> object:
+    """Return `value` (dicts, lists, tuples, strings, numbers, booleans, None) as JSON-ready data that
+    :func:`untagged` turns back into it exactly: tuples and dicts (whose keys may be numbers) are tagged."""
+    if isinstance(value, dict):
+        return {"dict": [[tagged(k), tagged(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"tuple": [tagged(item) for item in value]}
+    if isinstance(value, list):
+        return [tagged(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise TypeError(f"cannot tag {type(value).__name__}")
+
+
+def untagged(data: object) -> object:
+    """Return the value :func:`tagged` made `data` from (ValueError where `data` is not such data)."""
+    if isinstance(data, list):
+        return [untagged(item) for item in data]
+    if isinstance(data, dict):
+        if list(data) == ["dict"] and isinstance(data["dict"], list):
+            if not all(isinstance(pair, list) and len(pair) == 2 for pair in data["dict"]):
+                raise ValueError("not a tagged dict")
+            return {untagged(k): untagged(v) for k, v in data["dict"]}
+        if list(data) == ["tuple"] and isinstance(data["tuple"], list):
+            return tuple(untagged(item) for item in data["tuple"])
+        raise ValueError("not tagged data")
+    return data
 
 
 def store_json(kind: str, name: str, data: object) -> None:

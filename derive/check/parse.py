@@ -18,6 +18,7 @@ import lark
 import sympy
 from lark.visitors import Transformer_NonRecursive
 
+from .. import cache
 from ..formula import FUNCTIONS
 from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, activation, shown
 from ..quantities import CLAIM_FUNCTIONS, NET, QuantitySymbol
@@ -84,13 +85,31 @@ _VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy
            "¾": sympy.Rational(3, 4), "⅛": sympy.Rational(1, 8)}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> lark.Lark:
+def _grammar() -> str:
     grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
     # Longest first, so that no name is read as a shorter one it begins with.
     names = sorted({*FUNCTIONS, *CLAIM_FUNCTIONS}, key=lambda name: (-len(name), name))
     assert all(name.isidentifier() for name in names)  # catalogue names, safe inside the regular expression
-    return lark.Lark(grammar.replace("@FUNCTION_NAMES@", "|".join(names)), parser="lalr", maybe_placeholders=False)
+    return grammar.replace("@FUNCTION_NAMES@", "|".join(names))
+
+
+@lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    """Return the claim parser. Building its LALR tables is most of the cost of the first claim a process
+    reads, so they are kept in derive's cache (as JSON data, keyed by the grammar and Lark's version) and
+    rebuilt where the entry is missing or cannot be read; the parser reads the same either way."""
+    grammar, options = _grammar(), {"parser": "lalr", "maybe_placeholders": False}
+    name = cache.key(grammar, lark.__version__, repr(sorted(options.items())))
+    stored = cache.load_json("parsers", name)
+    if isinstance(stored, dict):
+        try:
+            return lark.Lark._load_from_dict(cache.untagged(stored.get("data")), cache.untagged(stored.get("memo")))
+        except Exception:  # noqa: BLE001 — an entry Lark cannot rebuild from is only a miss
+            pass
+    parser = lark.Lark(grammar, **options)
+    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+    cache.store_json("parsers", name, {"data": cache.tagged(data), "memo": cache.tagged(memo)})
+    return parser
 
 
 @dataclass(frozen=True)
