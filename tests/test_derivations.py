@@ -93,6 +93,26 @@ def test_an_equation_after_words_of_prose_is_judged_and_eta_is_never_a_name_of_o
                                                       (4, "incorrect")]
 
 
+def test_words_after_an_equations_last_number_are_a_remark_not_part_of_it(judge, reference):
+    """A page's remark after a value (`(rounded)`, `, to four places`, `which we keep`) is left out; a name the
+    network knows after a number is still a product (0.5 eta), and a wrong value with a remark stays wrong."""
+    forward = reference["forward"]
+    page = "\n".join([
+        f"out_h1 = {forward['h1']['out']:.9f} (rounded)",
+        f"net_h1 = {r(forward['h1']['net'])}, rounded to four places",
+        f"out_o1 = {r(forward['o1']['out'])} which we keep",
+        f"out_h2 = {r(forward['h2']['out'])} (to 4 d.p.)",
+        f"net_o2 = {r(forward['o2']['net'] * 1.1)} (rounded)",
+        "w5_new = w5 - 0.5 eta",
+    ])
+    verdicts = judge.judge_document(read_lines(page, "txt"))
+    assert [v.verdict for v in verdicts] == ["correct"] * 4 + ["incorrect", "incorrect"]
+    assert [v.claim for v in verdicts][:3] == [f"out_h1 = {forward['h1']['out']:.9f}",
+                                               f"net_h1 = {r(forward['h1']['net'])}",
+                                               f"out_o1 = {r(forward['o1']['out'])}"]
+    assert verdicts[5].claim == "w5_new = w5 - 0.5 eta" and verdicts[5].parts  # read whole, as a product
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

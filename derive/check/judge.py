@@ -445,6 +445,8 @@ class Judge:
                                         line=line.number))
                 continue
             text = self._named(line.text, vocabulary)
+            if text is not None:
+                text = self._without_remark(text, vocabulary)
             if text is None:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
@@ -495,6 +497,22 @@ class Judge:
             if self._names_a_quantity(shorter, vocabulary):
                 return shorter
         return None
+
+    def _without_remark(self, text: str, vocabulary: Vocabulary) -> str:
+        """Return an equation line without the words a page writes after its last number (`= 0.5933 (rounded)`,
+        `= 0.3775, to four places`, `= 0.3925 which we keep`) when the line reads only without them, their first
+        word meaning nothing to this network (a name it knows, `= 0.5 eta`, is a product); else the line."""
+        match = _REMARK.search(text)
+        if match is None or not vocabulary.is_free(match.group("word") or match.group("bracketed")):
+            return text
+        shorter = text[:match.start("remark")].rstrip(" ,;:")
+        for candidate in (text, shorter):
+            try:
+                self._parse(candidate, vocabulary)
+            except ClaimError:  # ClaimTooLarge too
+                continue
+            return candidate
+        return text
 
     def _names_a_quantity(self, text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:
@@ -1180,6 +1198,9 @@ class Judge:
 
 
 _PROSE_WORD = re.compile(r"[A-Za-z]{2,}:?")  # a word of prose opening an equation's line (Given:, learning, rate)
+# Words after an equation's last number: a remark in brackets, or a run of words (no = in either).
+_REMARK = re.compile(r"[=≈][^=≈]*\d\.?\s*[,;:]?\s*(?P<remark>\(\s*(?P<bracketed>[A-Za-z]{2,})[^=≈()]*\)"
+                     r"|(?P<word>[A-Za-z]{2,})(?![A-Za-z0-9_({])[^=≈]*)$")
 
 
 def _nodes_at_most(expression: sympy.Expr, limit: int) -> bool:
