@@ -241,6 +241,28 @@ def network(hidden: str, output: str, loss: str, targets: list) -> str:
     }, sort_keys=False)
 
 
+def test_numbers_worked_out_on_the_way_may_be_rounded_as_the_student_writes_them(judge, reference):
+    """exp(−net) in a sigmoid, each exp(net) of a softmax: values that are no quantity of the network, worked
+    out and rounded on the way, give the arithmetic after them the slack of their rounding; a number that is
+    no such rounding still does not."""
+    import math
+    net, out = reference["forward"]["h1"]["net"], reference["forward"]["h1"]["out"]
+    e = math.exp(-net)
+    right = f"out_h1 = 1/(1 + e^(-{net})) = 1/(1 + {e:.4f}) = 1/{1 + e:.4f} = {out:.4f}"
+    wrong = f"out_h1 = 1/(1 + e^(-{net})) = 1/(1 + {e + 3e-4:.4f}) = {1 / (1 + e + 3e-4):.4f}"
+    verdicts = [judge.judge(text) for text in (right, wrong)]
+    assert verdicts[0].verdict == "correct" and chain_of(verdicts[0])[1:] == [("arithmetic", "correct")] * 3
+    assert verdicts[1].verdict == "incorrect" and chain_of(verdicts[1])[1] == ("arithmetic", "incorrect")
+    text = network(*NETWORKS["softmax-cross-entropy"])
+    _, outs = Model(text).forward()
+    nets = [outs[unit][0] for unit in ("o1", "o2")]
+    exps = [math.exp(n) for n in nets]
+    line = (f"out_o1 = exp({nets[0]:.4f})/(exp({nets[0]:.4f}) + exp({nets[1]:.4f})) = "
+            f"{exps[0]:.4f}/({exps[0]:.4f} + {exps[1]:.4f}) = {outs['o1'][1]:.4f}")
+    verdict = Judge(derive.derive(derive.load_text(text))).judge(line)
+    assert verdict.verdict == "correct", (line, chain_of(verdict))
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_a_correct_derivation_of_another_network_is_accepted(name):
     text = network(*NETWORKS[name])

@@ -233,6 +233,7 @@ class Judge:
         self._points: tuple[dict, ...] | None = None
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._known: list[float] | None = None
+        self._inner: dict = {}  # the values of the sub-expressions of a quantity's definition and of sides
         self._walkers: dict = {}
         self._claims: dict = {}
         self._dependencies: dict = {}
@@ -793,7 +794,7 @@ class Judge:
                     self._held_points = {held: self._extended(points, symbol, definition)
                                          for held, points in self._held_points.items()}
                 self._float_program, self._float_base = None, None
-                self._variant_floats, self._pair_floats, self._known = {}, {}, None
+                self._variant_floats, self._pair_floats, self._known, self._inner = {}, {}, None, {}
 
     def _trained(self, symbol: QuantitySymbol) -> sympy.Float:
         """Return the value of E_after_N (an output, a parameter) by a training run of N updates of the
@@ -911,7 +912,8 @@ class Judge:
         expression = expand_calls(traced.parts[index].expression)
         given = {abs(value) for value in self.given.values()}
         values = {symbol: value for symbol, (value, _) in traced.numbers.items()}
-        known = self._rounded_values() + sorted({abs(float(v)) for v in (carried or {}).values()})
+        known = self._rounded_values() + self._inner_values(claim, index) + \
+            sorted({abs(float(v)) for v in (carried or {}).values()})
 
         def rounds(value, unit) -> bool:
             number, slack = abs(float(value)), float(unit) * (1 + 1e-9)
@@ -929,6 +931,36 @@ class Judge:
         if _nodes_at_most(expression, DIRECT_ROUNDING_NODES):
             return bound()  # a hand calculation's size bounds the work: no call budget (whose counting costs)
         return within(ROUNDING_CALLS, bound, sympy.Integer(0))
+
+    def _inner_values(self, claim: Claim, index: int) -> list[float]:
+        """Return |v| of every compound sub-expression, at the network's values, of the quantity's definition and
+        of the claim's sides before part `index`: the numbers worked out on the way, which a student rounds
+        too (0.6856 for exp(−net_h1) in `= 1/(1 + 0.6856)`, each exp(net) of a softmax). Sides too large for a
+        hand calculation add none."""
+        sides = tuple(part.expression for part in claim.parts[:index])
+        key = (claim.quantity, sides)
+        found = self._inner.get(key)
+        if found is None:
+            values: set[float] = set()
+            for expression in (self.definitions.get(claim.quantity), *sides):
+                if expression is None:
+                    continue
+                expression = expand_calls(expression)
+                if not _nodes_at_most(expression, DIRECT_ROUNDING_NODES):
+                    continue
+                for node in sympy.preorder_traversal(expression):
+                    if node.is_Atom or node.is_Function and not node.args:
+                        continue
+                    try:
+                        values.add(abs(float(evaluate(node, self.values))))
+                    except (EvaluationError, TypeError, ValueError):
+                        pass
+            found = sorted(values)
+            with self._lock:
+                if len(self._inner) > MAX_KEPT:
+                    self._inner.clear()
+                self._inner[key] = found
+        return found
 
     def _rounded_values(self) -> list[float]:
         """Return |v| of every value of the derivation: the numbers a student rounds."""
