@@ -292,3 +292,12 @@ def test_chinese_report_of_an_unfinished_claim_has_no_english(format_):
     assert english_words(prose, typed) == []
     english = " ".join(catalogue("en")[key] for key in ("claim_ends_early", "hint_ends_early", "hint"))
     assert [word for word in re.findall(r"[A-Za-z]{3,}", english) if re.search(rf"\b{word}\b", prose)] == []
+
+
+def test_a_report_in_a_format_it_has_not_is_an_error_that_names_the_formats():
+    from derive.errors import RenderError
+    from derive.render.report import render_report
+    report = mark(derive.derive(derive.example("classic")), {None: ["E = 0.3"]})
+    with pytest.raises(RenderError) as raised:
+        render_report(report, "html")
+    assert raised.value.key == "error_unknown_format" and "text, md, json" in str(raised.value)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..notation import Notation
 from ..numbers import format_number, to_float
 from ..catalogue import Messages
+from ..errors import RenderError
 from . import render_template, template_directory
 from .printers import MathLatexPrinter, MathTextPrinter
 
@@ -46,8 +47,8 @@ class _VerdictWriter:
         def part(p) -> str:
             if p.literal is not None:
                 return p.literal
-            if p.written is not None:  # a formula, or numbers put together: shown as the student wrote them
-                key = (id(printer), p.written, tuple(p.numbers.items()))
+            if p.recipe is not None:  # a formula, or numbers put together: shown as the student wrote them
+                key = (id(printer), p.recipe, tuple(p.numbers.items()))
                 if key not in self._shown:
                     written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True, as_written=True)
                     self._shown[key] = written.doprint(p.written)
@@ -99,7 +100,24 @@ class _VerdictWriter:
         return {name: self.echo(value) if isinstance(value, str) else value for name, value in message.fields}
 
     def number(self, value) -> str | None:
-        return None if value is None else format_number(value, self.digits)
+        """Return a value as the report writes it (each value written once: a class's verdicts share them)."""
+        if value is None:
+            return None
+        key = ("number", type(value), value)  # (a Float equal to a Rational is written its own way)
+        written = self._shown.get(key)
+        if written is None:
+            written = self._shown[key] = format_number(value, self.digits)
+        return written
+
+    def double(self, value) -> float | None:
+        """Return a value as the nearest double, for the JSON (each value converted once), or None."""
+        if value is None:
+            return None
+        key = ("double", type(value), value)
+        converted = self._shown.get(key)
+        if converted is None:
+            converted = self._shown[key] = to_float(value)
+        return converted
 
     def echo(self, text: str | None) -> str | None:
         """Return someone's text as a report shows it: at most MAX_ECHO characters, saying how many were cut."""
@@ -120,7 +138,7 @@ class _VerdictWriter:
                     "explanation": self.explain(diagnosis.also)}
             explanation = self._("mistakes_together", first=explanation, second=also["explanation"])
         return {"mistake": diagnosis.mistake, "explanation": explanation, "details": details, "also": also,
-                "value": to_float(diagnosis.value), "value_text": self.number(diagnosis.value)}
+                "value": self.double(diagnosis.value), "value_text": self.number(diagnosis.value)}
 
     def explain(self, diagnosis) -> str:
         """Return a mistake's explanation: the catalogue's mistake_<mistake>_<form> where the mistake was made
@@ -150,7 +168,7 @@ class _VerdictWriter:
                 "mark": self._(f"mark_{link.verdict}"),
                 "expected": self.show(text_printer, expected) if expected is not None else None,
                 "expected_latex": self.bounded_latex(self.show(latex_printer, expected)) if expected is not None else None,
-                "expected_value": to_float(link.expected_value) if link.expected_value is not None else None,
+                "expected_value": self.double(link.expected_value),
                 "expected_value_text": self.number(link.expected_value),
                 "value_text": self.number(link.value),
                 "diagnosis": self.diagnosis(link) if link.diagnosis is not None else None,
@@ -197,10 +215,10 @@ class _VerdictWriter:
             "consistent": verdict.consistent,
             "expected": self.show(self.text, expected) if expected is not None else None,
             "expected_latex": self.show(self.latex, expected) if expected is not None else None,
-            "expected_value": to_float(verdict.expected_value) if verdict.expected_value is not None else None,
+            "expected_value": self.double(verdict.expected_value),
             "expected_value_text": self.number(verdict.expected_value),
-            "claimed_value": to_float(verdict.claimed_value) if verdict.claimed_value is not None else None,
-            "carried_value": to_float(verdict.carried_value) if verdict.carried_value is not None else None,
+            "claimed_value": self.double(verdict.claimed_value),
+            "carried_value": self.double(verdict.carried_value),
             "method": verdict.method,
             "held": [self.show(self.text, given) for given in verdict.held],
             "method_detail": self.method(verdict),
@@ -252,14 +270,18 @@ def _report_data(report, _: Messages, digits: int) -> dict:
 
 def render_report(report, format: str = "text", lang: str = "en", digits: int = 9, template_dir=None) -> str:
     """Return the report of `derive check` in `format` (text, md or json)."""
+    if format not in REPORT_FORMATS:
+        raise RenderError("error_unknown_format", format=format, known=", ".join(REPORT_FORMATS))
     root = template_directory(template_dir)
     messages = Messages(root, lang)
     data = _report_data(report, messages, digits)
     if format == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    groups = []
+    groups, by_student = [], {}
+    for view in data["lines" if report.document else "claims"]:
+        by_student.setdefault(view["student"], []).append(view)
     for student, verdicts in report.students():
-        views = [view for view in data["lines" if report.document else "claims"] if view["student"] == student]
+        views = by_student.get(student, [])
         points = [sum(values) for values in zip(*(report.points(v) for v in verdicts))] if report.document else None
         groups.append({"student": student, "variant": report.variants.get(student, (None,))[0],
                        "claims": views, "summary": report.summary(verdicts),
