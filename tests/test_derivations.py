@@ -263,6 +263,35 @@ def test_numbers_worked_out_on_the_way_may_be_rounded_as_the_student_writes_them
     assert verdict.verdict == "correct", (line, chain_of(verdict))
 
 
+def test_a_relu_unit_near_its_kink_is_judged_on_the_samples_side_of_it():
+    """ReLU units whose nets are 0.05 and −0.05 at the sample (random points move every given by up to a fifth,
+    which can carry such a net across 0): the formula for the sample's case, f′ = 1 or f′ = 0, is the one
+    judged, for the unit near the kink as for the unit far from it. Truth: central differences of the
+    plain-float model (∂E/∂net with the net held at a value of its own)."""
+    text = yaml.safe_dump({
+        "inputs": ["x1", "x2"],
+        "layers": [
+            {"units": ["h1", "h2", "h3"], "activation": "relu",
+             "weights": [[{"a1": 0.4}, {"a2": -0.3}], [{"a3": 0.25}, {"a4": 0.5}], [{"a5": 0.25}, {"a6": 0.7}]],
+             "bias": {"c1": 0.1}},
+            {"units": ["o1"], "activation": "sigmoid", "weights": [[{"v1": 0.5}, {"v2": -0.45}, {"v3": 0.3}]],
+             "bias": {"c2": 0.05}}],
+        "loss": "half_sse", "sample": {"inputs": [0.8, -0.5], "targets": [0.3]}, "learning_rate": 0.1,
+    }, sort_keys=False)
+    model = Model(text)
+    _, outs = model.forward()
+    assert [round(outs[u][0], 12) for u in ("h1", "h2", "h3")] == [0.57, 0.05, -0.05]  # far, near, near below
+    deltas = {u: model.node_difference(("loss",), ("net", u)) for u in ("h1", "h2", "h3", "o1")}
+    assert deltas["h2"] == pytest.approx(deltas["o1"] * -0.45, rel=1e-6) and abs(deltas["h3"]) < 1e-9
+    judge = Judge(derive.derive(derive.load_text(text)))
+    verdicts = {text: judge.judge(text).verdict for text in (
+        "delta_h1 = delta_o1*v1", "delta_h2 = delta_o1*v2", "delta_h2 = delta_o1*v2*1", "delta_h3 = 0",
+        "delta_h2 = 0", "delta_h3 = delta_o1*v3")}
+    assert verdicts == {"delta_h1 = delta_o1*v1": "correct", "delta_h2 = delta_o1*v2": "correct",
+                        "delta_h2 = delta_o1*v2*1": "correct", "delta_h3 = 0": "correct",
+                        "delta_h2 = 0": "incorrect", "delta_h3 = delta_o1*v3": "incorrect"}
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_a_correct_derivation_of_another_network_is_accepted(name):
     text = network(*NETWORKS[name])

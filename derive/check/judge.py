@@ -34,6 +34,7 @@ from .vocabulary import Vocabulary
 
 POINTS = 24               # random points a formula must agree at
 POINT_PRECISION = 30      # digits at the random points
+MAX_KINKS = 256           # places where the functions change form that the random points keep to the sample's side of
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
 MAX_PAIRED = 24           # of the variants that move a quantity, the first this many are tried in pairs
 MIN_DIAGNOSED_DIGITS = 3  # a number written with fewer significant digits is not traced to a mistake
@@ -233,6 +234,7 @@ class Judge:
         self._points: tuple[dict, ...] | None = None
         self._held_points: dict[tuple, tuple[dict, ...]] = {}
         self._known: list[float] | None = None
+        self._kink_places: tuple | None = None
         self._inner: dict = {}  # the values of the sub-expressions of a quantity's definition and of sides
         self._walkers: dict = {}
         self._claims: dict = {}
@@ -270,24 +272,75 @@ class Judge:
         for values in self._points:
             given = {s: (self.given[s] if s in held else values[s]) for s in self.given}
             try:
-                points.append(treeval.run(self.program, given, precision=POINT_PRECISION))
+                point = treeval.run(self.program, given, precision=POINT_PRECISION)
             except EvaluationError:
                 continue
+            if self._on_the_samples_side(point):
+                points.append(point)
         return tuple(points)
 
     def _draw_points(self) -> tuple[dict, ...]:
+        """Draw the random points: each given moved by up to a fifth of its value (0.05 for 0), the program
+        run there. A point on the other side of a place where the network's functions change form (a ReLU
+        unit's net = 0) than the sample is drawn again: there the true formula is another one (f′ = 0, not 1),
+        so a student's formula for the sample's case (δ_o·w·1) would be found to differ, or not, by chance."""
         rng, drawn = random.Random(self.seed), []
-        for _ in range(self.count * 3):
+        for _ in range(self.count * 6):
             if len(drawn) == self.count:
                 break
             given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
                      for s, v in self.given.items()}
             self._keep_target_sum(given)
             try:
-                drawn.append(treeval.run(self.program, given, precision=POINT_PRECISION))
+                point = treeval.run(self.program, given, precision=POINT_PRECISION)
             except EvaluationError:
                 continue
+            if self._on_the_samples_side(point):
+                drawn.append(point)
         return tuple(drawn)
+
+    def _on_the_samples_side(self, point: dict) -> bool:
+        """Return True when every place the network's functions change form is on the same side at `point` as
+        at the sample (see :meth:`_kinks`)."""
+        for place, side in self._kinks():
+            try:
+                value = evaluate(place, point, precision=POINT_PRECISION)
+            except EvaluationError:
+                return False
+            if value == 0 or (1 if value > 0 else -1) != side:
+                return False
+        return True
+
+    def _kinks(self) -> tuple[tuple[sympy.Expr, int], ...]:
+        """Return where the derivation's functions change form, as (expression, its sign at the sample): the
+        conditions of each Piecewise (x > 0: x), the differences of Max's and Min's arguments, the argument
+        of Abs, sign and Heaviside; those that are 0 at the sample (it sits on the kink) are left out, and
+        at most MAX_KINKS are kept."""
+        if self._kink_places is None:
+            places: dict = {}
+            for _, definition in self.program:
+                for node in sympy.preorder_traversal(definition):
+                    found = []
+                    if isinstance(node, sympy.Piecewise):
+                        found = [c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.core.relational.Relational)]
+                    elif isinstance(node, (sympy.Max, sympy.Min)):
+                        found = [a - b for a, b in itertools.combinations(node.args, 2)]
+                    elif isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
+                        found = [node.args[0]]
+                    for place in found:
+                        places.setdefault(place, None)
+                    if len(places) >= MAX_KINKS:
+                        break
+            kept = []
+            for place in itertools.islice(places, MAX_KINKS):
+                try:
+                    value = evaluate(place, self.values, precision=POINT_PRECISION)
+                except EvaluationError:
+                    continue
+                if value != 0:
+                    kept.append((place, 1 if value > 0 else -1))
+            self._kink_places = tuple(kept)
+        return self._kink_places
 
     def _keep_target_sum(self, given: dict) -> None:
         """Keep Σ targets = 1 at the random points when the sample has it: the derivation may rely on it."""
@@ -990,7 +1043,11 @@ class Judge:
             if sympy.count_ops(left) + sympy.count_ops(right) > MAX_EXACT_OPS:
                 continue
             difference = left - right
-            if difference == 0 or sympy.cancel(difference) == 0 or sympy.simplify(difference) == 0:
+            if difference == 0 or sympy.cancel(difference) == 0:
+                return True
+            # simplify() on a Piecewise (a ReLU's f′) spends seconds on its conditions and seldom decides:
+            # such a formula is held to the random points on the sample's side (see _draw_points) instead.
+            if not difference.has(sympy.Piecewise) and sympy.simplify(difference) == 0:
                 return True
         return False
 
