@@ -113,6 +113,70 @@ def test_words_after_an_equations_last_number_are_a_remark_not_part_of_it(judge,
     assert verdicts[5].claim == "w5_new = w5 - 0.5 eta" and verdicts[5].parts  # read whole, as a product
 
 
+def test_names_run_together_and_the_d_notation_are_read(judge, reference):
+    """Etotal, δh1, outh1, Eo1 (a unit's word run into its unit), dEtotal/dw5, dout_o1/dnet_o1, dnet_o1/dw5,
+    dEo1/dout_h1 (d run into the names): the quantities they name, judged against ../shared/reference; a
+    wrong value under such a name is marked wrong, not taken for a name of the student's own."""
+    forward, delta, gradient = reference["forward"], reference["delta"], reference["gradient"]
+    out_o1, out_h1 = forward["o1"]["out"], forward["h1"]["out"]
+    loss_o1 = 0.5 * (0.01 - out_o1) ** 2
+    page = "\n".join([
+        f"Etotal = {reference['loss']:.4f}", f"δh1 = {delta['h1']:.4g}", f"outh1 = {out_h1:.4f}",
+        f"Eo1 = {loss_o1:.4f}", f"dEtotal/dw5 = {gradient['w5']:.4g}", f"dout_o1/dnet_o1 = {out_o1 * (1 - out_o1):.4f}",
+        f"dnet_o1/dw5 = {out_h1:.4f}", f"dEo1/dout_h1 = {delta['o1'] * 0.40:.4f}",
+        f"Etotal = {reference['loss'] + 0.1:.4f}", f"δo1 = {delta['o1'] * 2:.4f}"])
+    verdicts = judge.judge_document(read_lines(page, "txt"))
+    assert [v.verdict for v in verdicts] == ["correct"] * 8 + ["incorrect"] * 2
+    assert [v.quantity.claim_name() for v in verdicts[:4]] == ["E", "delta_h1", "out_h1", "E_o1"]
+
+
+def test_the_chain_rules_factors_multiply_as_written(judge, reference):
+    """dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 and ∂E/∂out_h1 · ∂out_h1/∂net_h1 are products of derivatives,
+    each factor a quantity (not ((∂E/∂out_o1)·∂out_o1)/∂net_o1); with a factor of the wrong unit the formula
+    is wrong."""
+    forward, delta, gradient = reference["forward"], reference["delta"], reference["gradient"]
+    out_o1, out_h1 = forward["o1"]["out"], forward["h1"]["out"]
+    factors = [out_o1 - 0.01, out_o1 * (1 - out_o1), out_h1]
+    written = " * ".join(r(f) for f in factors)
+    product = float(r(factors[0])) * float(r(factors[1])) * float(r(factors[2]))
+    slope_h1 = out_h1 * (1 - out_h1)
+    texts = [f"dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = {written} = {r(product)}",
+             f"δ_h1 = ∂E_total/∂out_h1 · ∂out_h1/∂net_h1 = {delta['h1'] / slope_h1:.5f}·{slope_h1:.5f} = "
+             f"{delta['h1']:.5g}",
+             "dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o2/dw5"]
+    verdicts = [judge.judge(text) for text in texts]
+    assert [v.verdict for v in verdicts] == ["correct", "correct", "incorrect"]
+    assert chain_of(verdicts[0]) == [("formula", "correct"), ("substitution", "correct"), ("arithmetic", "correct")]
+    assert f"{gradient['w5']:.4g}" == r(product)
+
+
+def test_a_plain_line_that_starts_with_an_equals_sign_goes_on_with_the_chain_above(judge, reference):
+    """As an align's &= rows, and as derive's own text documents write chains; a blank line ends the chain."""
+    net = reference["forward"]["o1"]["net"]
+    page = ("net_o1 = w5*out_h1 + w6*out_h2 + b2\n"
+            "       = 0.4 x 0.593270 + 0.45 x 0.596884 + 0.6\n"
+            f"       = {net + 0.045:.6f}\n\n"
+            f"= {net:.6f}\n")
+    lines = read_lines(page, "txt")
+    assert [(line.number, line.last) for line in lines if line.kind == "equation"] == [(1, 3), (5, 5)]
+    verdict, = judge.judge_document(lines)[:1]
+    assert verdict.verdict == "incorrect" and verdict.first_wrong.index == 2  # the slip in the arithmetic
+
+
+@pytest.mark.parametrize("format_", ["text", "md"])
+def test_derives_own_worked_example_marks_as_right_line_by_line(format_, judge):
+    """The worked example `derive run` writes, read back as a derivation: every chain of numbers and formulas
+    is read and right (only the general formulas with Σ over k are not read)."""
+    from derive.render import render
+    document = render(judge.derivation, format_)
+    verdicts = judge.judge_document(read_lines(document, "txt" if format_ == "text" else "md"))
+    judged = [v for v in verdicts if v.verdict not in ("skipped", "unreadable")]
+    assert len(judged) >= 40 and all(v.verdict == "correct" for v in judged), \
+        [(v.line, v.claim, v.verdict) for v in judged if v.verdict != "correct"]
+    assert all("Σ" in v.claim or "\\sum" in v.claim for v in verdicts if v.verdict == "unreadable")
+    assert sum(len(v.links) >= 2 for v in judged) >= 20  # chains, read whole
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

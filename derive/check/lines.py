@@ -101,8 +101,10 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
             index = end_index + 1
             continue
         line = _BULLET.sub("", line)
-        found.extend(_math_in(line, index + 1) if kind != "txt" and ("$" in line or "\\[" in line)
-                     else _plain(line, index + 1))
+        if kind != "txt" and ("$" in line or "\\[" in line):
+            found.extend(_math_in(line, index + 1))
+        else:
+            _continued(found, _plain(line, index + 1))
         index += 1
     if sum(line.kind == "equation" for line in found) > MAX_EQUATIONS:
         raise DocumentTooLarge("error_document_equations", source, limit=MAX_EQUATIONS)
@@ -261,6 +263,19 @@ def _math_in(block: str, number: int) -> list[Line]:
     if re.search(r"\w", rest):
         found.append(Line(number + block.count("\n", 0, position), "prose", rest, rest))
     return found
+
+
+def _continued(found: list[Line], lines: list[Line]) -> None:
+    """Add a plain line's equations to `found`; a line that starts with = or ≈ right under an equation goes
+    on with that equation's chain (`net_o1 = w5·out_h1 + …` then `       = 0.4·0.5933 + …`), as an align's
+    `&=` rows do and as derive's own text documents write chains."""
+    if len(lines) == 1 and lines[0].kind == "equation" and _SIGN.match(lines[0].text) and found \
+            and found[-1].kind == "equation" and found[-1].last == lines[0].number - 1:
+        previous, line = found[-1], lines[0]
+        found[-1] = Line(previous.number, "equation", f"{previous.text} {line.text}",
+                         f"{previous.source}\n{line.source}", line.number)
+        return
+    found.extend(lines)
 
 
 def _plain(line: str, number: int) -> list[Line]:

@@ -119,6 +119,15 @@ class _Partial:
     written: Written
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A product whose last factor is ∂name, waiting for the bar: ∂E/∂out_o1 · ∂out_o1/∂net_o1 reads as
+    (∂E/∂out_o1)·(∂out_o1/∂net_o1), a chain of the chain rule's factors, not ((∂E/∂out_o1)·∂out_o1)/∂net_o1."""
+
+    left: sympy.Expr
+    partial: _Partial
+
+
 def _position(token: lark.Token) -> int:
     return token.start_pos + 1
 
@@ -158,9 +167,26 @@ class _Builder(Transformer_NonRecursive):
     def value(self, item) -> sympy.Expr:
         if isinstance(item, Written):
             return self.vocabulary.resolve(item)
-        if isinstance(item, _Partial):
-            raise ClaimError("claim_partial_needs_bar", item.written.position, name=item.written.text)
+        if isinstance(item, (_Partial, _Pending)):
+            written = (item if isinstance(item, _Partial) else item.partial).written
+            raise ClaimError("claim_partial_needs_bar", written.position, name=written.text)
         return item
+
+    def _partial_of(self, item) -> _Partial | None:
+        """Return ∂name for ∂name, and for a name the network does not know that is d run into one it does
+        (dout_o1, dnet_o1, dw5, dEtotal: the d of dout_o1/dnet_o1); else None."""
+        if isinstance(item, _Partial):
+            return item
+        if not isinstance(item, Written) or len(item.base) < 2 or item.base[0] != "d" or item.marked:
+            return None
+        rest = dataclasses.replace(item, base=item.base[1:], position=item.position + 1)
+        for written, known in ((item, False), (rest, True)):
+            try:
+                self.vocabulary.resolve(written)
+            except ClaimError:
+                continue
+            return _Partial(rest) if known else None
+        return None
 
     def number(self, children):
         token = children[0]
@@ -211,7 +237,7 @@ class _Builder(Transformer_NonRecursive):
         return self.value(children[0]) - self.value(children[2])
 
     def multiply(self, children):
-        return self.value(children[0]) * self.value(children[2])
+        return self._times(children[0], children[2])
 
     def divide(self, children):
         return self._quotient(children[0], children[2], children[1])
@@ -220,18 +246,37 @@ class _Builder(Transformer_NonRecursive):
         return self._quotient(children[1], children[2], children[0])
 
     def _quotient(self, top, bottom, token):
-        if isinstance(top, _Partial) and isinstance(bottom, _Partial):
-            return self.vocabulary.derivative(top.written, bottom.written)
-        denominator = self.value(bottom)
-        if denominator == 0:
+        below = self._partial_of(bottom)
+        if below is not None and isinstance(top, _Pending):
+            return self._combine(top.left, self.vocabulary.derivative(top.partial.written, below.written))
+        above = self._partial_of(top)
+        if above is not None and below is not None:
+            return self.vocabulary.derivative(above.written, below.written)
+        return self._divide(self.value(top), self.value(bottom), token)
+
+    def _divide(self, top, bottom, token):
+        if bottom == 0:
             raise ClaimError("claim_division_by_zero", _position(token))
-        return self.value(top) / denominator
+        return top / bottom
 
     def juxtapose(self, children):
         left, right = children
         if isinstance(left, Written) and left.text == "d" and isinstance(right, Written):
             return _Partial(right)  # "d E / d w5" written with spaces
-        return self.value(left) * self.value(right)
+        if isinstance(left, Written) and isinstance(right, Written) and not left.subscripts \
+                and not right.subscripts and not left.marked and not right.marked \
+                and self.vocabulary.is_unit_word(left.base, right.base):
+            return dataclasses.replace(left, subscripts=(right.base,))  # δh1: δ run into its unit
+        return self._times(left, right)
+
+    def _times(self, left, right):
+        partial = self._partial_of(right)
+        if partial is not None and not isinstance(left, (_Partial, _Pending)):
+            return _Pending(self.value(left), partial)
+        return self._combine(self.value(left), self.value(right))
+
+    def _combine(self, left, right):
+        return left * right
 
     def negate(self, children):
         return -self.value(children[1])
@@ -327,11 +372,8 @@ class _WrittenBuilder(_Builder):
     def subtract(self, children):
         return self._sum(self.value(children[0]), self._negative(self.value(children[2])))
 
-    def multiply(self, children):
-        return self._product(self.value(children[0]), self.value(children[2]))
-
-    def juxtapose(self, children):  # a product written without a sign
-        return self._product(self.value(children[0]), self.value(children[1]))
+    def _combine(self, left, right):  # a product, with or without a sign
+        return self._product(left, right)
 
     @staticmethod
     def _sum(left, right):  # a + b + c as one sum, as it reads, not (a + b) + c
@@ -341,10 +383,8 @@ class _WrittenBuilder(_Builder):
     def _product(left, right):
         return sympy.Mul(*(left.args if left.is_Mul else (left,)), right, evaluate=False)
 
-    def _quotient(self, top, bottom, token):
-        if isinstance(top, _Partial) and isinstance(bottom, _Partial):  # ∂E/∂w5: a name, not a division
-            return self.vocabulary.derivative(top.written, bottom.written)
-        return sympy.Mul(self.value(top), sympy.Pow(self.value(bottom), -1, evaluate=False), evaluate=False)
+    def _divide(self, top, bottom, token):
+        return sympy.Mul(top, sympy.Pow(bottom, -1, evaluate=False), evaluate=False)
 
     def negate(self, children):
         return self._negative(self.value(children[1]))

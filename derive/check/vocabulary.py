@@ -224,6 +224,24 @@ class Vocabulary:
             key = (base, ",".join(subscripts)) if len(subscripts) > 1 else (base, subscripts[0])
             if key in self.index_parameters:
                 return self.parameters[self.index_parameters[key]].symbol
+        if not subscripts:
+            return self._run_together(base)
+        return None
+
+    def is_unit_word(self, word: str, unit: str) -> bool:
+        """Return True when `word` alone names nothing here and `word` with `unit` as its subscript names a
+        unit's quantity (δ then h1, as δh1 is written)."""
+        return word in UNIT_WORDS and self._lookup(word, ()) is None and word not in self.own \
+            and word not in self.aliases and self._unit(unit) is not None and self._lookup(word, (unit,)) is not None
+
+    def _run_together(self, base: str) -> sympy.Symbol | None:
+        """Return the quantity of a unit's word run into its unit (outh1, neto1, deltah1, Eo1) or of Etotal, or
+        None; the longest word first, and only where what follows is the network's unit."""
+        for word in sorted(UNIT_WORDS, key=lambda word: (-len(word), word)):
+            rest = base[len(word):]
+            if base.startswith(word) and rest and (self._unit(rest) is not None
+                                                   or word == "E" and rest in TOTAL_WORDS):
+                return self._lookup(word, (rest,))
         return None
 
     def _named(self, name: str) -> sympy.Symbol | None:
