@@ -177,6 +177,25 @@ def test_derives_own_worked_example_marks_as_right_line_by_line(format_, judge):
     assert sum(len(v.links) >= 2 for v in judged) >= 20  # chains, read whole
 
 
+def test_labels_update_words_and_assignments_open_an_equation_as_pages_write_them(judge, reference):
+    """Step 3:, Q2:, Part (b):, => open a line; new w5 / updated weight w5 / w5(new) / w5 ← … / w5 := … are
+    w5 after the update; σ'(net_o1) = … is ∂out_o1/∂net_o1; `… and …` lists two equations. Figures from
+    ../shared/reference; w5 itself (old w5) stays w5."""
+    delta, updated, forward = reference["delta"], reference["updated"], reference["forward"]
+    out_o1 = forward["o1"]["out"]
+    w5 = f"{updated['w5']:.5g}"
+    page = "\n".join([
+        f"Step 3: delta_o1 = {delta['o1']:.4g}", f"Q2: delta_o2 = {delta['o2']:.4g}",
+        f"Part (b): delta_h1 = {delta['h1']:.4g}", f"=> w5_new = {w5}", f"new w5 = {w5}",
+        f"updated weight w5 = {w5}", f"w5(new) = {w5}", f"w5 ← w5 - η ∂E/∂w5 = 0.4 - 0.5 × 0.08217 = {w5}",
+        f"w5 := {w5}", "old w5 = 0.4", f"σ'(net_o1) = out_o1(1 - out_o1) = {out_o1 * (1 - out_o1):.4f}",
+        f"given out_h1 = {forward['h1']['out']:.6f} and out_h2 = {forward['h2']['out']:.6f}",
+        f"new w5 = {updated['w5'] + 0.01:.5g}"])
+    verdicts = judge.judge_document(read_lines(page, "txt"))
+    assert [v.verdict for v in verdicts] == ["correct"] * 13 + ["incorrect"]
+    assert [v.quantity.claim_name() for v in verdicts[3:11]] == ["w5_new"] * 6 + ["w5", "∂out_o1/∂net_o1"]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

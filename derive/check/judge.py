@@ -538,16 +538,32 @@ class Judge:
 
     def _named(self, text: str, vocabulary: Vocabulary) -> str | None:
         """Return the equation a line states about a quantity of the network: the line itself, or the line
-        without the words it opens with (`Given: i1 = 0.05`, `learning rate eta = 0.5`); None when it names
-        none."""
+        without the words and labels it opens with (`Given: i1 = 0.05`, `learning rate eta = 0.5`, `Step 3:`,
+        `Q2:`, `Part (b):`), the quantity after the update where those words say so (`new w5 = …`, `updated
+        w5 = …`); an assignment (`w5 ← …`, `w5 := …`) of a parameter gives its value after the update. None
+        when it names none."""
+        assigned = _ASSIGNED.match(text)
+        if assigned is not None:
+            name, rest = assigned.group("name").strip(), text[assigned.end():]
+            updated = f"{name}_new = {rest}"
+            if self._names_a_quantity(updated, vocabulary):  # (only a parameter has a name_new)
+                return updated
+            text = f"{name} = {rest}"
+        text = _UPDATED_MARK.sub(r"\1_new", text, count=1)  # w5(new)
         if self._names_a_quantity(text, vocabulary):
             return text
         sign = EQUALS_SIGN.search(text)
         words = text[:sign.start()].split() if sign is not None else []
         for count in range(1, len(words)):
-            if not _PROSE_WORD.fullmatch(words[count - 1]):
+            word = words[count - 1]
+            if not (_PROSE_WORD.fullmatch(word) or _LABEL.fullmatch(word) or count > 1 and word.isdigit()):
                 break
-            shorter = " ".join(words[count:]) + " " + text[sign.start():]
+            left = " ".join(words[count:])
+            if any(w.lower().strip(":,") in _UPDATE_WORDS for w in words[:count]):
+                updated = f"{left}_new {text[sign.start():]}"
+                if self._names_a_quantity(updated, vocabulary):
+                    return updated
+            shorter = f"{left} {text[sign.start():]}"
             if self._names_a_quantity(shorter, vocabulary):
                 return shorter
         return None
@@ -1287,6 +1303,10 @@ class Judge:
 
 
 _PROSE_WORD = re.compile(r"[A-Za-z]{2,}:?")  # a word of prose opening an equation's line (Given:, learning, rate)
+_LABEL = re.compile(r"(?:\(?[A-Za-z]?\d{1,3}[a-z]?\)?|\(?[a-z]\)|[A-Za-z]\d{1,3}):")  # 3:, Q2:, (b):, 2a:
+_UPDATE_WORDS = {"new", "updated", "update"}  # opening words that make the quantity the one after the update
+_ASSIGNED = re.compile(r"^\s*(?P<name>[^=←:]+?)\s*(?:←|:=|<-)\s*")  # w5 ← …, w5 := …
+_UPDATED_MARK = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_{}]*)\s*\(\s*(?:new|updated)\s*\)")  # w5(new) = …
 # Words after an equation's last number: a remark in brackets, or a run of words (no = in either).
 _REMARK = re.compile(r"[=≈][^=≈]*\d\.?\s*[,;:]?\s*(?P<remark>\(\s*(?P<bracketed>[A-Za-z]{2,})[^=≈()]*\)"
                      r"|(?P<word>[A-Za-z]{2,})(?![A-Za-z0-9_({])[^=≈]*)$")

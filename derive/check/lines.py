@@ -31,8 +31,9 @@ _ENVIRONMENTS = r"(?:equation|align|aligned|alignat|gather|gathered|multline|eqn
 _BEGIN = re.compile(r"\\begin\{(" + _ENVIRONMENTS + r")\}(?:\{\d+\})?")
 _END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\))\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")  # list marks, and arrows that open a line
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
+_CONTINUING = re.compile(r"(?:=|≈|\\approx(?![A-Za-z]))(?!>)")  # a line that goes on with a chain (not =>)
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
 _QUAD = re.compile(r"\\q?quad(?![A-Za-z])")
 # A remark in words at the end of a row (`= 0.2984 \quad \text{(rounded)}`): text with a space or a bracket in it.
@@ -199,11 +200,13 @@ def _without_prose(text: str) -> str:
 
 _SEPARATORS = ",;，；、"
 _OPENING, _CLOSING = "([{", ")]}"
+_AND = re.compile(r"\s+and\s+")  # `out_h1 = 0.5933 and out_h2 = 0.5969`: a list too, when each piece is an equation
 
 
 def _listed(text: str) -> list[str]:
     """Return the equations of a list written on one line (`w_1 = 0.15, w_2 = 0.2`): the text split at its
-    commas and semicolons outside brackets, when every piece holds an = or ≈, or, for names each given one
+    commas and semicolons outside brackets and at the word `and`, when every piece holds an = or ≈, or, for
+    names each given one
     number with only spaces between (`w1 = 0.15 w5 = 0.40`), at those spaces; else the text whole (a comma
     inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""
     pieces, depth, start = [], 0, 0
@@ -216,7 +219,7 @@ def _listed(text: str) -> list[str]:
             pieces.append(text[start:position])
             start = position + 1
     pieces.append(text[start:])
-    pieces = [piece.strip() for piece in pieces]
+    pieces = [word_piece.strip() for piece in pieces for word_piece in _AND.split(piece)]
     if len(pieces) > 1 and all(_SIGN.search(piece) for piece in pieces if piece) and any(pieces):
         return [piece for piece in pieces if piece]
     if _SPACED_LIST.fullmatch(text):  # w1 = 0.15 w5 = 0.40: a table of givens, flattened
@@ -269,7 +272,7 @@ def _continued(found: list[Line], lines: list[Line]) -> None:
     """Add a plain line's equations to `found`; a line that starts with = or ≈ right under an equation goes
     on with that equation's chain (`net_o1 = w5·out_h1 + …` then `       = 0.4·0.5933 + …`), as an align's
     `&=` rows do and as derive's own text documents write chains."""
-    if len(lines) == 1 and lines[0].kind == "equation" and _SIGN.match(lines[0].text) and found \
+    if len(lines) == 1 and lines[0].kind == "equation" and _CONTINUING.match(lines[0].text) and found \
             and found[-1].kind == "equation" and found[-1].last == lines[0].number - 1:
         previous, line = found[-1], lines[0]
         found[-1] = Line(previous.number, "equation", f"{previous.text} {line.text}",

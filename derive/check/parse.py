@@ -20,8 +20,8 @@ from lark.visitors import Transformer_NonRecursive
 
 from .. import cache
 from ..formula import FUNCTIONS
-from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, activation, shown
-from ..quantities import CLAIM_FUNCTIONS, NET, QuantitySymbol
+from ..functions import ACTIVATION_ALIASES, ACTIVATIONS, ShownBase, activation, shown
+from ..quantities import CLAIM_FUNCTIONS, NET, SLOPE, QuantitySymbol
 from .messages import Message
 from .vocabulary import ClaimError, Vocabulary, Written
 
@@ -502,6 +502,12 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     quantity = _build(builder, sides[0])
     if isinstance(quantity, Written):
         quantity = vocabulary.resolve(quantity)
+    if isinstance(quantity, ShownBase) and quantity.prime and isinstance(quantity.args[0], QuantitySymbol) \
+            and quantity.args[0].kind is NET:
+        # f′(net_U) = …, σ′(net_U) = … on the left: the slope ∂out_U/∂net_U, when that is the unit's activation.
+        unit = quantity.args[0].subjects[0]
+        if vocabulary.network.layers[vocabulary.units[unit].layer - 1].activation == quantity.activation:
+            quantity = QuantitySymbol(SLOPE, unit, unit)
     if not isinstance(quantity, sympy.Symbol):
         raise ClaimError("claim_left_side", 1, Message("hint_left_side", examples=LEFT_SIDE_EXAMPLES))
     parts = []
