@@ -196,6 +196,36 @@ def test_labels_update_words_and_assignments_open_an_equation_as_pages_write_the
     assert [v.quantity.claim_name() for v in verdicts[3:11]] == ["w5_new"] * 6 + ["w5", "∂out_o1/∂net_o1"]
 
 
+def test_a_carried_error_with_working_shown_is_consistent_and_its_mistake_not_named_again(judge, reference):
+    """Line 1 uses the updated output weights (the mistake, named there); line 2 works on from line 1's number
+    with the slope rounded to 5 digits (0.03023·0.24130 = 0.0072945, written 0.007294): consistent with the
+    earlier value, the mistake not named a second time. Figures: ../shared/reference and plain floats."""
+    delta, updated, out_h1 = reference["delta"], reference["updated"], reference["forward"]["h1"]["out"]
+    wrong = float(f"{delta['o1'] * updated['w5'] + delta['o2'] * updated['w7']:.4g}")
+    slope = f"{out_h1 * (1 - out_h1):.5f}"
+    page = (f"dE/dout_h1 = delta_o1*w5_new + delta_o2*w7_new = {wrong}\n"
+            f"delta_h1 = {wrong}*{slope} = {wrong * float(slope):.4g}\n")
+    first, second = judge.judge_document(read_lines(page, "txt"))
+    assert first.verdict == "incorrect" and first.diagnosis.mistake == "updated_weights_in_hidden_delta"
+    assert second.verdict == "incorrect" and second.consistent and second.diagnosis is None
+    assert second.carried_from == (1,)
+
+
+def test_a_rounded_value_that_decides_the_last_digit_is_rounding_carried(judge, reference):
+    """net_o1 written 1.1059 (right to 5 digits) moves out_o1 by about 1e-6, less than the half unit of a
+    5-digit out, but enough that σ(1.1059) rounds to 0.75136 where the true out rounds to 0.75137: consistent,
+    the student's own rounding carried forward."""
+    import math
+    net = reference["forward"]["o1"]["net"]
+    written = f"{net:.5g}"
+    out = 1 / (1 + math.exp(-float(written)))
+    assert f"{out:.5f}" != f"{reference['forward']['o1']['out']:.5f}"  # the rounding decides the last digit
+    page = f"net_o1 = {written}\nout_o1 = σ(net_o1) = {out:.5f}\n"
+    verdicts = judge.judge_document(read_lines(page, "txt"))
+    assert verdicts[0].verdict == "correct"
+    assert verdicts[1].consistent and verdicts[1].diagnosis.mistake == "rounding_carried"
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -647,7 +647,15 @@ class Judge:
         if wrong is not None and carried and judgements[-1].value is not None \
                 and all(link.verdict in ("correct", "follows", "consistent") for link in links):
             carried_value = self._carried(claim, len(claim.parts) - 1, judgements[-1].value, truth, carried, right)
+            following = max((i for i, link in enumerate(links) if link.verdict == "consistent"), default=None)
+            if carried_value is None and following is not None and judgements[following].value is not None \
+                    and all(link.verdict == "follows" for link in links[following + 1:]):
+                # A side that follows from the student's own numbers, then arithmetic done right from it
+                # (0.03023·0.24130 = 0.007294): the chain is consistent, whatever the last rounding.
+                carried_value = self._carried(claim, following, judgements[following].value, truth, carried, right)
             consistent = carried_value is not None
+            if consistent and diagnosis is not None:
+                diagnosis = None  # the mistake is the earlier line's, carried here: not named again
         return Verdict(
             text, verdict, symbol, claim.parts,
             expected=step.forms if step else (), expected_value=truth,
@@ -1296,8 +1304,11 @@ class Judge:
         trivial = abs(value) <= tolerance or any(
             abs(value - c) <= tolerance and not (q in right and abs(truth - self.values.get(q, truth + 1)) <= tolerance)
             for q, c in carried.items())
-        # The numbers put in may be roundings of the student's own values and of what follows from them.
-        if abs(value - truth) <= tolerance or trivial or not self._matches(claim, index, claimed, value, recomputed):
+        # The numbers put in may be roundings of the student's own values and of what follows from them. Nothing
+        # was carried when the student's numbers leave the quantity as it is (to the working precision; a
+        # rounded input that moves it by less than the written precision may still decide its last digit).
+        unmoved = abs(value - truth) <= sympy.Float("1e-12", PRECISION) * abs(truth) + sympy.Float("1e-40", PRECISION)
+        if unmoved or trivial or not self._matches(claim, index, claimed, value, recomputed):
             return None
         return value
 
