@@ -226,6 +226,13 @@ def test_a_rounded_value_that_decides_the_last_digit_is_rounding_carried(judge, 
     assert verdicts[1].consistent and verdicts[1].diagnosis.mistake == "rounding_carried"
 
 
+def test_a_primed_name_on_the_left_is_unreadable_with_the_alias_hint_not_skipped(judge):
+    """w5' = … means a quantity the spec does not name: the line is judged (unreadable, the hint naming the
+    spec's aliases) rather than skipped in silence."""
+    verdict, = judge.judge_document(read_lines("w5' = 0.4 - 0.5*0.0822 = 0.3589\n", "txt"))
+    assert verdict.verdict == "unreadable" and verdict.hint.key == "hint_alias"
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -586,7 +586,8 @@ class Judge:
 
     def _names_a_quantity(self, text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:
-        one it does not compute is still judged, and reported so)."""
+        one it does not compute is still judged, and reported so), or is a marked name (w5', a^{(2)}_1) that
+        only the spec's aliases could make one: judged, it is unreadable with the hint that says so."""
         sign = EQUALS_SIGN.search(text)
         if sign is None:
             return False
@@ -594,8 +595,8 @@ class Judge:
             self._parse(f"{text[:sign.start()]} = 0", vocabulary)
         except ClaimTooLarge:
             return True
-        except ClaimError:
-            return False
+        except ClaimError as error:
+            return error.hint is not None and error.hint.key == "hint_alias"
         return True
 
     def _own_definition(self, text: str, vocabulary: Vocabulary) -> tuple[str | None, sympy.Expr | None]:
