@@ -80,7 +80,7 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
     if len(lines) > MAX_LINES:
         raise DocumentTooLarge("error_document_lines", source, limit=MAX_LINES)
     if kind == "tex":
-        lines = [_uncomment(line) for line in lines]
+        lines = _tex_body([_uncomment(line) for line in lines])
     found: list[Line] = []
     index = 0
     while index < len(lines):
@@ -115,6 +115,37 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
 def _ended(lines: list[Line], end: int) -> list[Line]:
     """Return `lines` as parts of a block that ends on line `end`."""
     return [Line(line.number, line.kind, line.text, line.source, line.last, max(end, line.last)) for line in lines]
+
+
+_DERIVESTEP = "\\derivestep{"  # derive's own LaTeX: each step an aligned block in this macro
+
+
+def _tex_body(lines: list[str]) -> list[str]:
+    """Return a LaTeX document's lines with what holds no mathematics to mark blanked out (the numbering
+    kept): the preamble before \\begin{document} and what follows \\end{document}, and the bodies of
+    tikzpicture environments (coordinates, `>=Stealth`); derive's own \\derivestep{…} blocks are read as the
+    aligned blocks they typeset."""
+    text = "\n".join(lines)
+    begin, end = text.find("\\begin{document}"), text.find("\\end{document}")
+    if begin >= 0:
+        text = re.sub(r"[^\n]", " ", text[:begin + len("\\begin{document}")]) + text[begin + len("\\begin{document}"):]
+        end = text.find("\\end{document}")
+    if end >= 0:
+        text = text[:end] + re.sub(r"[^\n]", " ", text[end:])
+    text = re.sub(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", lambda m: re.sub(r"[^\n]", " ", m.group(0)),
+                  text, flags=re.S)
+    start = text.find(_DERIVESTEP)
+    while start >= 0:
+        depth, position = 1, start + len(_DERIVESTEP)
+        while position < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[position], 0) if text[position - 1] != "\\" else 0
+            position += 1
+        if depth:
+            break
+        inner = text[start + len(_DERIVESTEP):position - 1]
+        text = text[:start] + "\\begin{aligned}" + inner + "\\end{aligned}" + text[position:]
+        start = text.find(_DERIVESTEP, start + 1)
+    return text.split("\n")
 
 
 def _uncomment(line: str) -> str:
