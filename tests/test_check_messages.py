@@ -72,6 +72,7 @@ Let g be the gradient:
 g = delta_o1*out_h1
 w5_new = w5 - eta*g = 0.4 - 0.5*0.08116 = 0.3594
 net_h1 = 0.15*i1 + 0.2*i2 + 0.35
+E = Σ ½(t - o)² = ½(0.01 - 0.7514)² + ½(0.99 - 0.7729)² = 0.2984
 The sum = what we wanted.
 """
 # Keys no claim reaches through a report: a claim with too many numbers to trace is held to the working
@@ -135,6 +136,7 @@ def typed_and_printed(data):
         # A field that is part of the claim as typed (an unknown name, a character, a function) is data.
         for fields in (claim["message_fields"], claim["hint_fields"]):
             texts |= {f"⟪{value}⟫" for value in (fields or {}).values() if str(value).strip("'") in claim["claim"]}
+        texts |= {str(side) for side in claim.get("left_out", [])}  # sides as typed that were not read
     texts |= {str(student) for student in data.get("students", {})}
     return texts | {one_line(text) for text in texts} | {md_text(text) for text in texts}
 
@@ -189,6 +191,9 @@ def test_a_made_up_language_leaves_no_english(format_, reports, xx_dir):
         typed = typed_and_printed(data)
         prose = "\n".join(json_prose(data)) if format_ == "json" else document
         assert english_words(prose, typed) == []
+    # A side left out of a chain is said so in the made-up language too (and shown as typed).
+    document = render_report(reports[2], format_, lang="xx", template_dir=xx_dir)
+    assert "check_left_out" in document.replace("\\_", "_") or format_ == "json"
 
 
 def test_the_english_detector_finds_english(reports, xx_dir):

@@ -236,6 +236,22 @@ def test_a_primed_name_on_the_left_is_unreadable_with_the_alias_hint_not_skipped
     assert verdict.verdict == "unreadable" and verdict.hint.key == "hint_alias"
 
 
+def test_a_side_the_claim_language_cannot_read_is_left_out_and_said_so(judge, reference):
+    """E = Σ ½(t − o)² = ½(0.01 − 0.7514)² + ½(0.99 − 0.7729)² = 0.2984: the general formula with Σ is not
+    read; the numbers put in and the value still are, and a wrong value is still wrong. Figures from
+    ../shared/reference."""
+    out = [reference["forward"][u]["out"] for u in ("o1", "o2")]
+    numbers = f"½(0.01 - {out[0]:.4f})² + ½(0.99 - {out[1]:.4f})²"
+    page = (f"E = Σ ½(t - o)² = {numbers} = {reference['loss']:.4f}\n"
+            f"E = Σ ½(t - o)² = {numbers} = {reference['loss'] + 0.01:.4f}\n"
+            "E = Σ ½(t - o)²\n")
+    right, wrong, alone = judge.judge_document(read_lines(page, "txt"))
+    assert right.verdict == "correct" and right.left_out == ("Σ ½(t - o)²",)
+    assert [link.kind for link in right.links] == ["substitution", "arithmetic"]
+    assert wrong.verdict == "incorrect" and wrong.left_out
+    assert alone.verdict == "unreadable" and not alone.left_out
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -29,7 +29,7 @@ from ..program import FloatProgram, free_symbols
 from ..numbers import EvaluationError, PRECISION, evaluate, format_number, round_to
 from .messages import Message
 from .mistakes import Variant, changed, composed, variants
-from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim
+from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_unit, parse_claim, sides
 from .vocabulary import Vocabulary
 
 POINTS = 24               # random points a formula must agree at
@@ -160,6 +160,7 @@ class Verdict:
     line: int | None = None
     held: tuple = ()  # givens (symbols) a formula wrote as their numbers: it is judged with them held there
     carried_from: tuple[int, ...] = ()  # in a derivation, the lines whose wrong values this one was judged with
+    left_out: tuple[str, ...] = ()  # in a derivation, sides of the chain the claim language cannot read (Σ …)
 
     @property
     def first_wrong(self) -> Link | None:
@@ -499,8 +500,9 @@ class Judge:
                                         line=line.number))
                 continue
             text = self._named(line.text, vocabulary)
+            left_out: tuple[str, ...] = ()
             if text is not None:
-                text = self._without_remark(text, vocabulary)
+                text, left_out = self._readable_sides(self._without_remark(text, vocabulary), vocabulary)
             if text is None:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
@@ -522,7 +524,8 @@ class Judge:
                 keep[verdict.quantity] = verdict.claimed_value
                 drop.pop(verdict.quantity, None)
                 (written_lines if verdict.verdict == "correct" else carried_lines)[verdict.quantity] = line.number
-            verdicts.append(dataclasses.replace(verdict, line=line.number, carried_from=sources if carries else ()))
+            verdicts.append(dataclasses.replace(verdict, line=line.number, carried_from=sources if carries else (),
+                                                left_out=left_out))
         return verdicts
 
     def restored(self, verdict: Verdict) -> Verdict:
@@ -583,6 +586,35 @@ class Judge:
                 continue
             return candidate
         return text
+
+    def _readable_sides(self, text: str, vocabulary: Vocabulary) -> tuple[str, tuple[str, ...]]:
+        """Return the chain without the sides between its quantity and its last side that the claim language
+        cannot read (a general formula, `E = Σ ½(t − o)² = ½(0.01 − 0.7514)² + … = 0.2984`), and those sides,
+        when the rest reads; else the line and (). The report names what was left out."""
+        try:
+            self._parse(text, vocabulary)
+            return text, ()
+        except ClaimTooLarge:
+            return text, ()
+        except ClaimError:
+            pieces = sides(text)
+        if len(pieces) < 3:
+            return text, ()
+        kept, left_out = [pieces[0]], []
+        for index, piece in enumerate(pieces[1:], start=1):
+            try:
+                readable = index == len(pieces) - 1 or self._parse(f"{pieces[0]} = {piece}", vocabulary) is not None
+            except ClaimError:  # ClaimTooLarge too
+                readable = False
+            (kept if readable else left_out).append(piece)
+        if not left_out or len(kept) < 2:
+            return text, ()
+        shorter = " = ".join(kept)
+        try:
+            self._parse(shorter, vocabulary)
+        except ClaimError:
+            return text, ()
+        return shorter, tuple(left_out)
 
     def _names_a_quantity(self, text: str, vocabulary: Vocabulary) -> bool:
         """Return True when the line's left-hand side reads as a quantity of the network (computed or not:

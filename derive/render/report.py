@@ -205,6 +205,7 @@ class _VerdictWriter:
             "first_wrong": first_wrong.index + 1 if first_wrong is not None else None,
             "link_detail": self.link_detail(verdict, links),
             "carried_from": list(verdict.carried_from),
+            "left_out": [self.echo(side) for side in verdict.left_out],
             "claim": self.echo(verdict.claim),
             "claim_length": len(verdict.claim),
             "student": verdict.student,
