@@ -252,6 +252,20 @@ def test_a_side_the_claim_language_cannot_read_is_left_out_and_said_so(judge, re
     assert alone.verdict == "unreadable" and not alone.left_out
 
 
+def test_w_plus_scientific_notation_and_so_between_equations(judge, reference):
+    """w5+ = … is w5 after the update (w_5^{+} in plain text); 8.7714 x 10^-4 is one number written to 5 digits;
+    `E = E_o1 + E_o2 so dE/dout_h1 = …` is two equations. Figures from ../shared/reference."""
+    gradient, updated = reference["gradient"], reference["updated"]
+    mantissa, exponent = f"{gradient['w2']:.4e}".split("e")
+    page = "\n".join([f"w5+ = w5 - eta * dEtotal/dw5 = 0.4 - 0.5 * {gradient['w5']:.4f} = {updated['w5']:.4f}",
+                      f"dEtotal/dw2 = {mantissa} x 10^{int(exponent)}",
+                      f"dE/dw2 = {float(mantissa) * 1.01:.4f} \\times 10^{{{int(exponent)}}}",
+                      "Etotal = Eo1 + Eo2 so dEtotal/dout_h1 = dEo1/dout_h1 + dEo2/dout_h1"])
+    verdicts = judge.judge_document(read_lines(page, "txt"))
+    assert [v.verdict for v in verdicts] == ["correct", "correct", "incorrect", "correct", "correct"]
+    assert verdicts[0].quantity.claim_name() == "w5_new" and verdicts[1].tolerance < 1e-8
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -588,9 +588,10 @@ class Judge:
         return text
 
     def _readable_sides(self, text: str, vocabulary: Vocabulary) -> tuple[str, tuple[str, ...]]:
-        """Return the chain without the sides between its quantity and its last side that the claim language
-        cannot read (a general formula, `E = Σ ½(t − o)² = ½(0.01 − 0.7514)² + … = 0.2984`), and those sides,
-        when the rest reads; else the line and (). The report names what was left out."""
+        """Return the chain without the sides between its quantity and its last side that are general formulas
+        the claim language cannot read (a sum over an index: `E = Σ ½(t − o)² = ½(0.01 − 0.7514)² + … = 0.2984`),
+        and those sides, when the rest reads; else the line and (). The report names what was left out. A side
+        unreadable for any other reason (words: `… = E_o1 + E_o2 so dE/dout_h1 = …`) leaves the line unreadable."""
         try:
             self._parse(text, vocabulary)
             return text, ()
@@ -606,6 +607,8 @@ class Judge:
                 readable = index == len(pieces) - 1 or self._parse(f"{pieces[0]} = {piece}", vocabulary) is not None
             except ClaimError:  # ClaimTooLarge too
                 readable = False
+            if not readable and not _SUMMATION.search(piece):
+                return text, ()
             (kept if readable else left_out).append(piece)
         if not left_out or len(kept) < 2:
             return text, ()
@@ -1346,6 +1349,7 @@ class Judge:
         return value
 
 
+_SUMMATION = re.compile(r"[Σ∑]|\\sum(?![A-Za-z])")  # a general formula over an index (Σ_k δ_k w_kj)
 _PROSE_WORD = re.compile(r"[A-Za-z]{2,}:?")  # a word of prose opening an equation's line (Given:, learning, rate)
 _LABEL = re.compile(r"(?:\(?[A-Za-z]?\d{1,3}[a-z]?\)?|\(?[a-z]\)|[A-Za-z]\d{1,3}):")  # 3:, Q2:, (b):, 2a:
 _UPDATE_WORDS = {"new", "updated", "update"}  # opening words that make the quantity the one after the update

@@ -231,12 +231,15 @@ def _without_prose(text: str) -> str:
 
 _SEPARATORS = ",;，；、"
 _OPENING, _CLOSING = "([{", ")]}"
-_AND = re.compile(r"\s+and\s+")  # `out_h1 = 0.5933 and out_h2 = 0.5969`: a list too, when each piece is an equation
+# `out_h1 = 0.5933 and out_h2 = 0.5969`, `E = E_o1 + E_o2 so dE/dout_h1 = …`: a list too, when each piece is an
+# equation
+_AND = re.compile(r"\s+(?:and|so|then|thus|hence|therefore)\s+", re.IGNORECASE)
 
 
 def _listed(text: str) -> list[str]:
     """Return the equations of a list written on one line (`w_1 = 0.15, w_2 = 0.2`): the text split at its
-    commas and semicolons outside brackets and at the word `and`, when every piece holds an = or ≈, or, for
+    commas and semicolons outside brackets and at the words `and`, `so`, `then`, …, when every piece holds an
+    = or ≈, or, for
     names each given one
     number with only spaces between (`w1 = 0.15 w5 = 0.40`), at those spaces; else the text whole (a comma
     inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""

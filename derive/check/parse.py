@@ -456,6 +456,22 @@ def _build(builder: _Builder, tree):
 _LONE_X = re.compile(r"(?<=[\w)\]}.])(\s+)x(\s+)(?=[\w(\[{.\\])")
 
 
+# 8.7714 × 10^-4, 8.7714 x 10^{-4}, 8.7714 \times 10^{-4}: one number in scientific notation, as 8.7714e-4 is
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?)\s*(?:[x×*·⋅]|\\times(?![A-Za-z])|\\cdot(?![A-Za-z]))\s*10\s*"
+                         r"(?:\^|\*\*)\s*(?:\{\s*([-−+]?)\s*(\d{1,3})\s*\}|\(\s*([-−+]?)\s*(\d{1,3})\s*\)|([-−+]?)(\d{1,3}))"
+                         r"(?![\d.])")
+
+
+def _scientific(text: str) -> str:
+    """Return `text` with each number written as a × 10^b made the one number aeb (its precision a's), padded
+    with spaces to the same length, so positions in messages stay true."""
+    def number(match: re.Match) -> str:
+        sign = (match.group(2) or match.group(4) or match.group(6) or "").replace("−", "-")
+        digits = match.group(3) or match.group(5) or match.group(7)
+        return f"{match.group(1)}e{sign}{digits}".ljust(len(match.group(0)))
+    return _SCIENTIFIC.sub(number, text) if "10" in text else text
+
+
 def _times_sign(text: str, vocabulary: Vocabulary) -> str:
     """Return `text` with a lone x between two factors (`H1 x w7`, spaces on both sides) read as ×, when x
     names nothing in the network; the text keeps its length, so positions in messages stay true."""
@@ -492,7 +508,7 @@ def parse_claim(text: str, vocabulary: Vocabulary, trace_numbers: bool = False) 
     if len(text) > MAX_LENGTH:
         raise ClaimTooLarge("claim_too_long", limit=MAX_LENGTH)
     try:
-        tree = _parser().parse(_times_sign(text, vocabulary))
+        tree = _parser().parse(_times_sign(_scientific(text), vocabulary))
     except lark.UnexpectedInput as error:
         raise _unreadable(text, error) from None
     sides = [child for child in tree.children if not isinstance(child, lark.Token)]
