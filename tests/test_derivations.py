@@ -266,6 +266,15 @@ def test_w_plus_scientific_notation_and_so_between_equations(judge, reference):
     assert verdicts[0].quantity.claim_name() == "w5_new" and verdicts[1].tolerance < 1e-8
 
 
+def test_equations_in_brackets_after_prose_and_in_bold_markdown_are_read(judge, reference):
+    """**Hidden layer** (I already have δ_o1 = …, δ_o2 = …): Markdown's bold is prose, the bracket holds the
+    equations. Figures from ../shared/reference."""
+    delta = reference["delta"]
+    page = f"**Hidden layer** (I already have δ_o1 = {delta['o1']:.4f}, δ_o2 = {delta['o2']:.4f})\n"
+    verdicts = judge.judge_document(read_lines(page, "md"))
+    assert [(v.quantity.claim_name(), v.verdict) for v in verdicts] == [("delta_o1", "correct"), ("delta_o2", "correct")]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

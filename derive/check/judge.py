@@ -1350,7 +1350,7 @@ class Judge:
 
 
 _SUMMATION = re.compile(r"[Σ∑]|\\sum(?![A-Za-z])")  # a general formula over an index (Σ_k δ_k w_kj)
-_PROSE_WORD = re.compile(r"[A-Za-z]{2,}:?")  # a word of prose opening an equation's line (Given:, learning, rate)
+_PROSE_WORD = re.compile(r"\(?(?:[A-Za-z]{2,}|I):?")  # a word of prose opening an equation's line (Given:, rate, (I)
 _LABEL = re.compile(r"(?:\(?[A-Za-z]?\d{1,3}[a-z]?\)?|\(?[a-z]\)|[A-Za-z]\d{1,3}):")  # 3:, Q2:, (b):, 2a:
 _UPDATE_WORDS = {"new", "updated", "update"}  # opening words that make the quantity the one after the update
 _ASSIGNED = re.compile(r"^\s*(?P<name>[^=←:]+?)\s*(?:←|:=|<-)\s*")  # w5 ← …, w5 := …

@@ -33,6 +33,7 @@ _END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")  # list marks, and arrows that open a line
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
+_EMPHASIS = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*|__(?=\S)([^_\n]+?)(?<=\S)__")  # Markdown's bold
 _CONTINUING = re.compile(r"(?:=|≈|\\approx(?![A-Za-z]))(?!>)")  # a line that goes on with a chain (not =>)
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
 _QUAD = re.compile(r"\\q?quad(?![A-Za-z])")
@@ -102,6 +103,8 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
             index = end_index + 1
             continue
         line = _BULLET.sub("", line)
+        if kind == "md":
+            line = _EMPHASIS.sub(lambda match: match.group(1) or match.group(2), line)  # **Hidden layer**: prose
         if kind != "txt" and ("$" in line or "\\[" in line):
             found.extend(_math_in(line, index + 1))
         else:
@@ -302,6 +305,23 @@ def _math_in(block: str, number: int) -> list[Line]:
     return found
 
 
+_BRACKETED = re.compile(r"^([^=≈()]*[A-Za-z\u4e00-\u9fff]{2,}[^=≈()]*)\((.*)\)\s*[.。]?$")
+
+
+def _in_brackets(text: str) -> str:
+    """Return the equations a line of prose gives in brackets (`Hidden layer (we have δ_o1 = 0.1385, δ_o2 =
+    −0.0381)`), else the line."""
+    match = _BRACKETED.match(text)
+    if match is None or not _SIGN.search(match.group(2)):
+        return text
+    depth = 0
+    for character in match.group(2):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth < 0:
+            return text  # the bracket closes before the end: not one bracket around the equations
+    return match.group(2) if depth == 0 else text
+
+
 def _continued(found: list[Line], lines: list[Line]) -> None:
     """Add a plain line's equations to `found`; a line that starts with = or ≈ right under an equation goes
     on with that equation's chain (`net_o1 = w5·out_h1 + …` then `       = 0.4·0.5933 + …`), as an align's
@@ -322,6 +342,6 @@ def _plain(line: str, number: int) -> list[Line]:
         return []
     if not _SIGN.search(text):
         return [Line(number, "prose", text, line.strip())]
-    text = _without_prose(_between_equations(text))
+    text = _without_prose(_between_equations(_in_brackets(text)))
     pieces = _listed(text)
     return [Line(number, "equation", piece, line.strip() if len(pieces) == 1 else piece) for piece in pieces]
