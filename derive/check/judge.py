@@ -320,6 +320,8 @@ class Judge:
         if self._kink_places is None:
             places: dict = {}
             for _, definition in self.program:
+                if len(places) >= MAX_KINKS:
+                    break
                 for node in sympy.preorder_traversal(definition):
                     found = []
                     if isinstance(node, sympy.Piecewise):
