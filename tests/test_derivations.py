@@ -454,6 +454,32 @@ def test_a_relu_unit_near_its_kink_is_judged_on_the_samples_side_of_it():
                         "delta_h2 = 0": "incorrect", "delta_h3 = delta_o1*v3": "incorrect"}
 
 
+def test_relu_units_near_their_kinks_still_get_every_random_point_on_the_samples_side():
+    """Twelve ReLU units whose nets are all 0.02 at the sample (each bias set so): a point moved by a fifth of
+    every given carries some net across 0 nearly every time, so points are drawn nearer the sample; all lie on
+    the sample's side of every kink (the float model's nets say which side that is), as many as the judge
+    asks for."""
+    import random
+    rng = random.Random(3)
+    inputs = [0.5, -0.3, 0.8, 0.1]
+    weights = [[round(rng.uniform(-1, 1), 2) for _ in inputs] for _ in range(12)]
+    biases = [round(0.02 - sum(w * x for w, x in zip(row, inputs)), 6) for row in weights]
+    units = [f"h{j}" for j in range(1, 13)]
+    text = yaml.safe_dump({
+        "inputs": ["x1", "x2", "x3", "x4"],
+        "layers": [{"units": units, "activation": "relu", "weights": weights, "bias": biases},
+                   {"units": ["o1"], "activation": "sigmoid", "weights": [[0.1] * 12], "bias": 0.1}],
+        "loss": "half_sse", "sample": {"inputs": inputs, "targets": [0.3]}, "learning_rate": 0.1})
+    _, outs = Model(text).forward()
+    assert all(abs(outs[u][0] - 0.02) < 1e-9 for u in units)
+    judge = Judge(derive.derive(derive.load_text(text)))
+    points = judge.points()
+    nets = {symbol.subjects[0]: symbol for symbol in judge.values
+            if getattr(symbol, "kind", None) is not None and symbol.claim_name().startswith("net_h")}
+    assert len(points) == judge.count and len(nets) == 12
+    assert all(point[nets[u]] > 0 for point in points for u in units)
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_a_correct_derivation_of_another_network_is_accepted(name):
     text = network(*NETWORKS[name])

@@ -284,13 +284,16 @@ class Judge:
         """Draw the random points: each given moved by up to a fifth of its value (0.05 for 0), the program
         run there. A point on the other side of a place where the network's functions change form (a ReLU
         unit's net = 0) than the sample is drawn again: there the true formula is another one (f′ = 0, not 1),
-        so a student's formula for the sample's case (δ_o·w·1) would be found to differ, or not, by chance."""
-        rng, drawn = random.Random(self.seed), []
-        for _ in range(self.count * 6):
+        so a student's formula for the sample's case (δ_o·w·1) would be found to differ, or not, by chance.
+        Where most points fall beyond such a place, later ones are drawn nearer the sample."""
+        rng, drawn, scale = random.Random(self.seed), [], 1.0
+        for attempt in range(self.count * 6):
             if len(drawn) == self.count:
                 break
-            given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * (0.2 * abs(float(v)) or 0.05), POINT_PRECISION)
-                     for s, v in self.given.items()}
+            if attempt and attempt % self.count == 0 and len(drawn) < attempt // 2:
+                scale /= 4  # most points fell beyond a kink (many ReLU units): draw nearer the sample
+            given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * scale * (0.2 * abs(float(v)) or 0.05),
+                                    POINT_PRECISION) for s, v in self.given.items()}
             self._keep_target_sum(given)
             try:
                 point = treeval.run(self.program, given, precision=POINT_PRECISION)
