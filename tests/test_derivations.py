@@ -275,6 +275,16 @@ def test_equations_in_brackets_after_prose_and_in_bold_markdown_are_read(judge, 
     assert [(v.quantity.claim_name(), v.verdict) for v in verdicts] == [("delta_o1", "correct"), ("delta_o2", "correct")]
 
 
+def test_a_parameter_on_both_sides_of_the_equals_sign_is_its_update(judge, reference):
+    """w5 = w5 − η·∂E/∂w5 = … (as a program writes an update) states w5 after the update; w5 = 0.4 is w5."""
+    gradient, updated = reference["gradient"], reference["updated"]
+    page = (f"w5 = w5 - η*∂E/∂w5 = 0.4 - 0.5*{gradient['w5']:.4f} = {updated['w5']:.4f}\n"
+            "$w_1 = w_1 - \\eta \\frac{\\partial E}{\\partial w_1}$\nw5 = 0.4\n")
+    verdicts = judge.judge_document(read_lines(page, "md"))
+    assert [(v.quantity.claim_name(), v.verdict) for v in verdicts] == [
+        ("w5_new", "correct"), ("w1_new", "correct"), ("w5", "correct")]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

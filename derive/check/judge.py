@@ -507,7 +507,8 @@ class Judge:
             text = self._named(line.text, vocabulary)
             left_out: tuple[str, ...] = ()
             if text is not None:
-                text, left_out = self._readable_sides(self._without_remark(text, vocabulary), vocabulary)
+                text, left_out = self._readable_sides(self._without_remark(self._as_update(text, vocabulary),
+                                                                           vocabulary), vocabulary)
             if text is None:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
@@ -575,6 +576,21 @@ class Judge:
             if self._names_a_quantity(shorter, vocabulary):
                 return shorter
         return None
+
+    def _as_update(self, text: str, vocabulary: Vocabulary) -> str:
+        """Return `w5 = w5 − η·∂E/∂w5 = …` as the update it states, `w5_new = …`: a parameter on both sides of
+        the first = (as a program writes an update) is never the parameter itself. Else the line."""
+        try:
+            claim = self._parse(text, vocabulary)
+        except ClaimError:  # ClaimTooLarge too
+            return text
+        quantity = claim.quantity
+        if not (isinstance(quantity, QuantitySymbol) and quantity.kind.after is not None and claim.parts
+                and quantity in claim.parts[0].expression.free_symbols):
+            return text
+        sign = EQUALS_SIGN.search(text)
+        updated = f"{text[:sign.start()].rstrip()}_new {text[sign.start():]}"
+        return updated if self._names_a_quantity(updated, vocabulary) else text
 
     def _without_remark(self, text: str, vocabulary: Vocabulary) -> str:
         """Return an equation line without the words a page writes after its last number (`= 0.5933 (rounded)`,
