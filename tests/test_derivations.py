@@ -490,6 +490,19 @@ def test_relu_units_near_their_kinks_still_get_every_random_point_on_the_samples
     assert all(point[nets[u]] > 0 for point in points for u in units)
 
 
+def test_a_relu_derivative_followed_by_its_numbers_is_judged():
+    """f'(net) of a ReLU unit (a Piecewise) with the numbers put in after it: a verdict (the parts of the
+    Piecewise are no values to round to), right against the float model's central differences."""
+    text = network(*NETWORKS["tanh-relu"])
+    model = Model(text)
+    _, outs = model.forward()
+    delta_o1 = model.node_difference(("loss",), ("net", "o1"))
+    judge = Judge(derive.derive(derive.load_text(text)))
+    assert outs["o1"][0] > 0
+    verdict = judge.judge(f"delta_o1 = (out_o1 - t_o1)*f'(net_o1) = ({outs['o1'][1]:.5f} - 0.3)*1 = {delta_o1:.4g}")
+    assert verdict.verdict == "correct", chain_of(verdict)
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_a_correct_derivation_of_another_network_is_accepted(name):
     text = network(*NETWORKS[name])

@@ -1083,12 +1083,12 @@ class Judge:
                 if not _nodes_at_most(expression, DIRECT_ROUNDING_NODES):
                     continue
                 for node in sympy.preorder_traversal(expression):
-                    if node.is_Atom or node.is_Function and not node.args:
-                        continue
+                    if not isinstance(node, sympy.Expr) or node.is_Atom:
+                        continue  # (a Piecewise's condition pairs and relations are not values)
                     try:
                         values.add(abs(float(evaluate(node, self.values))))
-                    except (EvaluationError, TypeError, ValueError):
-                        pass
+                    except (EvaluationError, TypeError, ValueError, ArithmeticError):
+                        pass  # a part with no real value at the sample gives no slack
             found = sorted(values)
             with self._lock:
                 if len(self._inner) > MAX_KEPT:
