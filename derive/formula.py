@@ -48,6 +48,7 @@ FUNCTIONS: Mapping[str, tuple[int, Callable]] = {
     "tanh": (1, sympy.tanh),
     "sinh": (1, sympy.sinh),
     "cosh": (1, sympy.cosh),
+    "sech": (1, sympy.sech),
     "sin": (1, sympy.sin),
     "cos": (1, sympy.cos),
     "atan": (1, sympy.atan),

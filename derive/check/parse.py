@@ -88,7 +88,7 @@ _VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy
 def _grammar() -> str:
     grammar = resources.files("derive.check").joinpath("claims.lark").read_text(encoding="utf-8")
     # Longest first, so that no name is read as a shorter one it begins with.
-    names = sorted({*FUNCTIONS, *CLAIM_FUNCTIONS}, key=lambda name: (-len(name), name))
+    names = sorted({*FUNCTIONS, *CLAIM_FUNCTIONS, *PRINTED_FUNCTIONS}, key=lambda name: (-len(name), name))
     assert all(name.isidentifier() for name in names)  # catalogue names, safe inside the regular expression
     return grammar.replace("@FUNCTION_NAMES@", "|".join(names))
 
@@ -112,6 +112,12 @@ def _parser() -> lark.Lark:
     return parser
 
 
+_RELATIONS = {">": sympy.StrictGreaterThan, "gt": sympy.StrictGreaterThan, "<": sympy.StrictLessThan,
+              "lt": sympy.StrictLessThan, "≥": sympy.GreaterThan, ">=": sympy.GreaterThan, "geq": sympy.GreaterThan,
+              "ge": sympy.GreaterThan, "≤": sympy.LessThan, "<=": sympy.LessThan, "leq": sympy.LessThan,
+              "le": sympy.LessThan}
+
+
 @dataclass(frozen=True)
 class _Partial:
     """∂name, waiting for the fraction bar that makes it a derivative."""
@@ -132,9 +138,17 @@ def _position(token: lark.Token) -> int:
     return token.start_pos + 1
 
 
+# The names derive's own documents print functions by (an activation's text name, SymPy's Max and Min), read as
+# the functions they print: a worked example reads back. Only names of 3 letters or more (not `id`).
+PRINTED_FUNCTIONS = {**{activation(name).text_name: name for name in ACTIVATIONS
+                        if activation(name).text_name.isidentifier() and len(activation(name).text_name) >= 3
+                        and activation(name).text_name != name},
+                     "Max": "max", "Min": "min"}
+
+
 def _canonical_function(text: str) -> str:
     name = text.lstrip("\\")
-    return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log", **ACTIVATION_ALIASES}.get(name, name)
+    return {"σ": "sigmoid", "sigma": "sigmoid", "ln": "log", **ACTIVATION_ALIASES, **PRINTED_FUNCTIONS}.get(name, name)
 
 
 def _word(token: lark.Token) -> str:
@@ -307,6 +321,29 @@ class _Builder(Transformer_NonRecursive):
         return dataclasses.replace(item, updated=True)
 
     # functions and derivatives -------------------------------------------------
+    def roman_call(self, children):  # \operatorname{ReLU}(x) is ReLU(x)
+        return self.call(children[1:])
+
+    def call_square(self, children):  # tanh²(x) is tanh(x)²
+        token, square, argument = children
+        return self.superscript([self.call([token, argument]), square])
+
+    def conditional(self, children):  # (a if x > y; b otherwise)
+        then, _, condition, otherwise, _ = children
+        return self._piecewise(self.value(then), condition, self.value(otherwise))
+
+    def indicator(self, children):  # [x > y]
+        return self._piecewise(sympy.Integer(1), children[0], sympy.Integer(0))
+
+    def _piecewise(self, then, condition, otherwise):
+        # With numbers traced (each a symbol of its own) the condition cannot be decided: kept as written.
+        return sympy.Piecewise((then, condition), (otherwise, True), evaluate=not self.trace_numbers)
+
+    def condition(self, children):
+        left, sign, right = children
+        relation = _RELATIONS[str(sign).lstrip("\\")]
+        return relation(self.value(left), self.value(right))  # (0.95 > 0 is true: SymPy decides numbers)
+
     def call_power(self, children):  # \tanh^2(x) is tanh(x)^2
         token, power, exponent, argument = children
         return self.power([self.call([token, argument]), power, exponent])

@@ -271,8 +271,9 @@ class Vocabulary:
         of_loss = {PARAM: GRADIENT, OUT: ERROR, NET: DELTA}
         if numerator == self.network.loss and kind in of_loss:
             return QuantitySymbol(of_loss[kind], *subjects)
-        if kind is NET and numerator == QuantitySymbol(OUT, *subjects):
-            return QuantitySymbol(SLOPE, subjects[0], subjects[0])
+        if kind is NET and numerator == QuantitySymbol(OUT, *subjects) \
+                and not self.network.layers[self.units[subjects[0]].layer - 1].activation.layer_wise:
+            return QuantitySymbol(SLOPE, subjects[0], subjects[0])  # f′(net_U); a softmax unit's is along the graph
         if _in_graph(numerator, (NET, OUT, LOSS_TERM, LOSS)) and _in_graph(denominator, (NET, OUT, INPUT, PARAM)) \
                 and numerator != denominator:
             return QuantitySymbol(PARTIAL, numerator, denominator)  # ∂net_o1/∂w5, ∂E_o1/∂out_h1
