@@ -305,7 +305,7 @@ def _math_in(block: str, number: int) -> list[Line]:
     return found
 
 
-_BRACKETED = re.compile(r"^([^=≈()]*[A-Za-z\u4e00-\u9fff]{2,}[^=≈()]*)\((.*)\)\s*[.。]?$")
+_BRACKETED = re.compile(r"^([^=≈()]*[A-Za-z\u4e00-\u9fff]{2,}[^=≈()]*)\((.*)\)\s*[.。:：]?$")
 
 
 def _in_brackets(text: str) -> str:
