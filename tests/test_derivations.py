@@ -508,6 +508,20 @@ def test_a_relu_derivative_followed_by_its_numbers_is_judged():
     assert verdict.verdict == "correct", chain_of(verdict)
 
 
+@pytest.mark.parametrize("spec", ["softmax", "softmax-cross-entropy"])
+def test_the_mse_delta_with_the_jacobians_diagonal_is_named_at_the_targets_unit_too(spec):
+    """(o − t)·o(1 − o) for a softmax output with cross-entropy: the half-SSE ∂E/∂out with the Jacobian's
+    diagonal only. At the unit whose target is 1 the diagonal alone happens to be right (−t(1 − o) = o − t),
+    so the pair is found only when such a mistake is tried with one that moves the value."""
+    derivation = derive.derive(derive.example(spec) if spec == "softmax" else derive.load_text(network(*NETWORKS[spec])))
+    judge = Judge(derivation)
+    for unit in ("o1", "o2"):
+        verdict = judge.judge(f"delta_{unit} = (out_{unit} - t_{unit})*out_{unit}*(1 - out_{unit})")
+        assert verdict.verdict == "incorrect" and verdict.diagnosis is not None, unit
+        assert {verdict.diagnosis.mistake, verdict.diagnosis.also.mistake} == {"wrong_loss_derivative",
+                                                                              "jacobian_diagonal_only"}, unit
+
+
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_a_correct_derivation_of_another_network_is_accepted(name):
     text = network(*NETWORKS[name])

@@ -1237,14 +1237,21 @@ class Judge:
         truth_float, claimed_float = float(truth), float(claimed)
         slack = float(tolerance) if formula is None else 1e-9 * abs(claimed_float)
         variants = self.variants()
-        moving = [index for index, variant in enumerate(variants) if self._moves(variant, symbol)
-                  and (value := self.variant_float(index, symbol)) is not None and abs(value - truth_float) > slack]
-        pairs = [(a, b) for a, b in itertools.combinations(moving[:MAX_PAIRED], 2)
-                 if variants[a].mistake != variants[b].mistake]
-        # Mistakes in two definitions first, then the first MAX_COMPOSED pairs in one definition (composed:
-        # each is a mistake made again on a changed program, the costliest to try).
-        apart = {pair for pair in pairs if set(variants[pair[0]].replaced).isdisjoint(variants[pair[1]].replaced)}
-        pairs = [pair for pair in pairs if pair in apart] + [pair for pair in pairs if pair not in apart][:MAX_COMPOSED]
+        touching = [index for index, variant in enumerate(variants) if self._moves(variant, symbol)
+                    and self.variant_float(index, symbol) is not None]
+        moving = [index for index in touching if abs(self.variant_float(index, symbol) - truth_float) > slack]
+        # Then, for a formula (confirmed at random points, so no coincidence), a mistake that touches the
+        # quantity but happens to leave its value with one that moves it: softmax's diagonal-only Jacobian
+        # with cross-entropy is right at the target's unit, not with the wrong loss's ∂E/∂out.
+        still = [index for index in touching if index not in moving] if formula is not None else []
+        pairs = []
+        for candidates in (list(itertools.combinations(moving[:MAX_PAIRED], 2)),
+                           [tuple(sorted((a, b))) for b in still[:MAX_PAIRED] for a in moving[:MAX_PAIRED]]):
+            candidates = [(a, b) for a, b in candidates if variants[a].mistake != variants[b].mistake]
+            # Mistakes in two definitions first, then the first MAX_COMPOSED pairs in one definition
+            # (composed: each is a mistake made again on a changed program, the costliest to try).
+            apart = [pair for pair in candidates if set(variants[pair[0]].replaced).isdisjoint(variants[pair[1]].replaced)]
+            pairs += apart + [pair for pair in candidates if pair not in apart][:MAX_COMPOSED]
         for a, b in pairs:
             first, second = variants[a], variants[b]
             screened = self._pair_float(a, b, symbol)
