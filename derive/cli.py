@@ -11,8 +11,8 @@ import click
 
 from . import examples
 from .derivation import derive as derive_network
-from .cli_common import (InputError, OneLineErrors, SelfCheckFailed, chosen_spec, progress_bar, resolve_spec,
-                         rule_options, run_guarded)
+from .cli_common import (InputError, OneLineErrors, SelfCheckFailed, chosen_spec, command_text, progress_bar,
+                         resolve_spec, rule_options, run_guarded)
 from .cli_train import train
 from .errors import DeriveError
 from .files import write_documents, write_output
@@ -176,6 +176,7 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
     report, 3 for a failure of derive itself.
     """
     from .check import claims_from_data, load_claims, mark
+    from .check.judge import INTERNAL_ERROR
     from .check.report import mark_derivations
     from .render.report import render_report
     # Bytes that are not UTF-8 on the command line arrive as surrogates: show them as U+FFFD, not crash.
@@ -245,6 +246,11 @@ def check(spec, claims, claims_file, derivation_file, derivations_dir, annotated
         raise InputError(error) from None
     if output is None:
         click.echo(document, nl=not document.endswith("\n"))
+    failed = [v for v in report.verdicts if v.message is not None and v.message.key == INTERNAL_ERROR]
+    if failed:  # everything else was marked and written; derive's own failure is said, and is exit code 3
+        click.echo(command_text("error_internal_lines", count=len(failed), error=dict(failed[0].message.fields)["error"]),
+                   err=True)
+        sys.exit(3)
     sys.exit(0 if report.passed else 1)
 
 

@@ -32,6 +32,11 @@ def _command_messages():
     return read(template_root(), "en")
 
 
+def command_text(key: str, **fields) -> str:
+    """Return the catalogue's message `key` filled in, in the running command's --lang, on one line."""
+    return one_line(Phrase(key, **fields).text(_command_messages()))
+
+
 class InputError(click.ClickException):
     """Bad input: one line on stderr, exit code 2. InputError(key, **fields) for a message of derive's own
     (a catalogue key), InputError(error) for a DeriveError; either is written in the command's --lang."""

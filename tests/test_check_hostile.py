@@ -633,3 +633,35 @@ def test_powers_of_powers_are_bounded_by_the_size_limits(judge):
 def test_double_star_is_a_power(judge):
     assert judge.judge("out_h1 = sigmoid(net_h1)**1").verdict == "correct"
     assert judge.judge("out_h1 = 10**10**10").verdict == "undecided"
+
+
+def test_a_line_derive_fails_on_is_undecided_and_the_rest_is_marked_and_written(tmp_path, monkeypatch):
+    """A failure of derive's own on one line (made here on purpose) leaves that line undecided, says so, and
+    marks every other line: the report is written, one line on standard error names the failure, exit code 3.
+    With DERIVE_DEBUG=1 the failure is raised, traceback and all."""
+    from click.testing import CliRunner
+    import derive
+    from derive.check.judge import Judge
+    from derive.cli import cli
+    real = Judge._judge
+
+    def failing(self, text, *args, **kwargs):
+        if text.startswith("out_h2"):
+            raise ZeroDivisionError("made on purpose")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Judge, "_judge", failing)
+    monkeypatch.delenv("DERIVE_DEBUG", raising=False)
+    page = tmp_path / "page.txt"
+    page.write_text("net_h1 = 0.3775\nout_h2 = 0.5969\nE = 0.2984\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "classic", "--derivation", str(page), "-f", "json",
+                                      "-o", str(tmp_path / "report.json")])
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1 and "internal error" in result.stderr and "ZeroDivisionError" in result.stderr
+    lines = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["lines"]
+    assert [(line["line"], line["verdict"]) for line in lines] == [(1, "correct"), (2, "undecided"), (3, "correct")]
+    assert lines[1]["message_key"] == "judge_internal_error"
+    monkeypatch.setenv("DERIVE_DEBUG", "1")
+    judge = Judge(derive.derive(derive.example("classic")))
+    with pytest.raises(ZeroDivisionError):
+        judge.judge("out_h2 = 0.5969")

@@ -78,9 +78,10 @@ The sum = what we wanted.
 # Keys no claim reaches through a report: a claim with too many numbers to trace is held to the working
 # precision instead; RecursionError and a parse error without a token are guards; no class names more than
 # MAX_EXTENDED derivatives along the graph (test_graph reaches that limit); every quantity the claim language
-# names is computed or valued along the graph (a softmax unit's ∂out/∂net too), so "not computed" is a guard.
+# names is computed or valued along the graph (a softmax unit's ∂out/∂net too), so "not computed" is a guard;
+# derive failing on a line is a guard too (test_check_hostile makes it fail on purpose).
 UNREACHED = {"claim_too_many_numbers", "claim_too_deep_to_judge", "claim_unexpected_input",
-             "claim_too_many_derivatives", "claim_not_computed"}
+             "claim_too_many_derivatives", "claim_not_computed", "judge_internal_error"}
 MISTAKES = {"derivative_left_out", "sign_flipped", "net_for_out", "out_for_net", "transposed_weights",
             "sum_left_out", "half_dropped", "half_doubled", "update_added", "learning_rate_left_out",
             "updated_weights_in_hidden_delta", "shared_not_summed", "wrong_activation_derivative",

@@ -135,7 +135,7 @@ CASES = [
     (lambda: formula_error("(x"), "expected ')', found 'end of formula' at position 3 in '(x'"),
     (lambda: formula_error("foo(x)"),
      "unknown function 'foo' at position 1 in 'foo(x)' (known functions: abs, arctan, atan, cos, cosh, erf, exp, "
-     "ln, log, max, min, sigmoid, sign, sin, sinh, sqrt, tanh)"),
+     "ln, log, max, min, sech, sigmoid, sign, sin, sinh, sqrt, tanh)"),
     (lambda: formula_error("x^1000"), "exponent larger than 100 at position 7 in 'x^1000'"),
 ]
 

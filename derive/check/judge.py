@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import random
 import re
 import threading
@@ -33,6 +34,7 @@ from .parse import EQUALS_SIGN, Claim, ClaimError, ClaimTooLarge, Part, half_uni
 from .vocabulary import Vocabulary
 
 POINTS = 24               # random points a formula must agree at
+INTERNAL_ERROR = "judge_internal_error"  # a line derive failed on (its report says so; the command exits 3)
 POINT_PRECISION = 30      # digits at the random points
 MAX_KINKS = 256           # places where the functions change form that the random points keep to the sample's side of
 CONFIRM_POINTS = 4        # random points that confirm a mistake found at the sample
@@ -469,6 +471,10 @@ class Judge:
             return Verdict(text, "unreadable", message=error.message, position=error.position, hint=error.hint)
         except RecursionError:
             return Verdict(text, "undecided", message=Message("claim_too_deep_to_judge"))
+        except Exception as error:  # a failure of derive's own: this line undecided, the rest of the class marked
+            if os.environ.get("DERIVE_DEBUG"):
+                raise
+            return Verdict(text, "undecided", message=Message("judge_internal_error", error=type(error).__name__))
 
     def judge_all(self, texts: Iterable[str], carry_forward: bool = False, student: str | None = None) -> list[Verdict]:
         """Return the verdicts on a student's claims, in order; with `carry_forward`, errors are carried."""

@@ -31,7 +31,7 @@ HINT_KEYS = (
     "hint_derivative_kinds", "hint_ambiguous_derivative", "hint_softmax_derivative", "hint_alias",
 )
 # Why a part of a claim is wrong although it was read (Verdict.message, with a method).
-JUDGEMENT_KEYS = ("judge_number_not_real", "judge_formula_not_real", "judge_not_precise")
+JUDGEMENT_KEYS = ("judge_number_not_real", "judge_formula_not_real", "judge_not_precise", "judge_internal_error")
 
 KEYS = frozenset(CLAIM_KEYS + HINT_KEYS + JUDGEMENT_KEYS)
 
