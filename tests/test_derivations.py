@@ -165,6 +165,7 @@ def test_a_plain_line_that_starts_with_an_equals_sign_goes_on_with_the_chain_abo
 
 @pytest.mark.parametrize("example, format_", [("classic", "text"), ("classic", "md"), ("classic", "tex"),
                                              ("softmax", "text"), ("softmax", "tex"), ("fully_connected", "text"),
+                                             ("fully_connected", "tex"),
                                              ("deep", "text"), ("linear", "text")])
 def test_derives_own_worked_example_marks_as_right_line_by_line(example, format_, judge):
     """The worked example `derive run` writes, read back as a derivation: every chain of numbers and formulas

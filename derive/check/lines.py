@@ -33,6 +33,11 @@ _END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")  # list marks, and arrows that open a line
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
+# A case split of two branches, the second `otherwise`, as SymPy's LaTeX writes a Piecewise (a ReLU's f′): read
+# as the claim language's (A if C; B otherwise), so the \\ inside it does not end the row.
+_CASES = re.compile(r"\\begin\{cases\}\s*(?P<then>[^&\\]+?)\s*&\s*(?:\\text\{\s*(?:for|if)\s*\}(?:\\[:,;!]|\s)*)?"
+                    r"(?P<condition>[^&]+?)\s*\\\\\s*(?P<otherwise>[^&\\]+?)\s*&\s*\\text\{\s*otherwise\s*\}\s*"
+                    r"\\end\{cases\}")
 _EMPHASIS = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*|__(?=\S)([^_\n]+?)(?<=\S)__")  # Markdown's bold
 _CONTINUING = re.compile(r"(?:=|≈|\\approx(?![A-Za-z]))(?!>)")  # a line that goes on with a chain (not =>)
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
@@ -179,6 +184,7 @@ def _rows(body: list[tuple[int, str]], first: int) -> list[Line]:
     the chain of the one before."""
     rows: list[tuple[int, str]] = []
     for number, text in body:
+        text = _CASES.sub(r"(\g<then> if \g<condition>; \g<otherwise> otherwise)", text)
         text = re.sub(r"\\(?:begin|end)\{" + _ENVIRONMENTS + r"\}(?:\{\d+\})?", " ", text)
         pieces = re.split(r"\\\\(?:\[[^\]]*\])?", text)
         if rows and not rows[-1][1].strip():
