@@ -248,10 +248,9 @@ _AND = re.compile(r"\s+(?:and|so|then|thus|hence|therefore)\s+", re.IGNORECASE)
 def _listed(text: str) -> list[str]:
     """Return the equations of a list written on one line (`w_1 = 0.15, w_2 = 0.2`): the text split at its
     commas and semicolons outside brackets and at the words `and`, `so`, `then`, …, when every piece holds an
-    = or ≈, or, for
-    names each given one
-    number with only spaces between (`w1 = 0.15 w5 = 0.40`), at those spaces; else the text whole (a comma
-    inside w_{1,1}, max(a, b) or a chain followed by words is not a list)."""
+    = or ≈, or, for names each given one number with only spaces between (`w1 = 0.15 w5 = 0.40`), at those
+    spaces; else the text whole (a comma inside w_{1,1}, max(a, b) or a chain followed by words is not a
+    list)."""
     pieces, depth, start = [], 0, 0
     for position, character in enumerate(text):
         if character in _OPENING:

@@ -32,13 +32,16 @@ class _VerdictWriter:
         self._, self.digits = _, digits
         self._shown: dict = {}
 
+    def _once(self, key, make):
+        """Return make(), made once for each key: a class's verdicts share their forms and values."""
+        made = self._shown.get(key)
+        if made is None:
+            made = self._shown[key] = make()
+        return made
+
     def show(self, printer, expression) -> str:
-        """Return printer.doprint(expression), each written once: a class's verdicts expect the same forms."""
-        key = (id(printer), expression)
-        shown = self._shown.get(key)
-        if shown is None:
-            shown = self._shown[key] = printer.doprint(expression)
-        return shown
+        """Return printer.doprint(expression), each written once."""
+        return self._once((id(printer), expression), lambda: printer.doprint(expression))
 
     def claim(self, verdict, printer) -> str | None:
         if verdict.quantity is None:
@@ -48,11 +51,8 @@ class _VerdictWriter:
             if p.literal is not None:
                 return p.literal
             if p.recipe is not None:  # a formula, or numbers put together: shown as the student wrote them
-                key = (id(printer), p.recipe, tuple(p.numbers.items()))
-                if key not in self._shown:
-                    written = type(printer)(printer.our.notation, p.numbers, digits=40, decimals=True, as_written=True)
-                    self._shown[key] = written.doprint(p.written)
-                return self._shown[key]
+                return self._once((id(printer), p.recipe, tuple(p.numbers.items())), lambda: type(printer)(
+                    printer.our.notation, p.numbers, digits=40, decimals=True, as_written=True).doprint(p.written))
             return self.show(printer, p.expression)
 
         return " = ".join([self.show(printer, verdict.quantity)] + [part(p) for p in verdict.parts])
@@ -100,24 +100,14 @@ class _VerdictWriter:
         return {name: self.echo(value) if isinstance(value, str) else value for name, value in message.fields}
 
     def number(self, value) -> str | None:
-        """Return a value as the report writes it (each value written once: a class's verdicts share them)."""
+        """Return a value as the report writes it (each value once; a Float equal to a Rational its own way)."""
         if value is None:
             return None
-        key = ("number", type(value), value)  # (a Float equal to a Rational is written its own way)
-        written = self._shown.get(key)
-        if written is None:
-            written = self._shown[key] = format_number(value, self.digits)
-        return written
+        return self._once(("number", type(value), value), lambda: format_number(value, self.digits))
 
     def double(self, value) -> float | None:
         """Return a value as the nearest double, for the JSON (each value converted once), or None."""
-        if value is None:
-            return None
-        key = ("double", type(value), value)
-        converted = self._shown.get(key)
-        if converted is None:
-            converted = self._shown[key] = to_float(value)
-        return converted
+        return None if value is None else self._once(("double", type(value), value), lambda: to_float(value))
 
     def echo(self, text: str | None) -> str | None:
         """Return someone's text as a report shows it: at most MAX_ECHO characters, saying how many were cut."""
