@@ -377,6 +377,8 @@ def test_random_token_soup_always_gets_a_verdict(derivation, workdir):
     rng = random.Random(20240607)
     claims = [" ".join(rng.choice(tokens) for _ in range(rng.randint(1, 14))) for _ in range(250)]
     claims += ["out_h1 = " + " ".join(rng.choice(tokens) for _ in range(rng.randint(1, 14))) for _ in range(250)]
+    for fmt in ("text", "md", "json"):  # warm the lazy imports and derive's cache (its directory is made once)
+        render_report(mark(derivation, {"warm": ["out_h1 = 0.5"]}), fmt)
     with Watch() as watch:
         report = mark(derivation, {"fuzz": claims})
         documents = [render_report(report, fmt) for fmt in ("text", "md", "json")]

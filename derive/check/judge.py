@@ -510,11 +510,8 @@ class Judge:
                 verdicts.append(Verdict(line.text, "defined", parts=(Part(definition, None),), student=student,
                                         line=line.number))
                 continue
-            text = self._named(line.text, vocabulary)
-            left_out: tuple[str, ...] = ()
-            if text is not None:
-                text, left_out = self._readable_sides(self._without_remark(self._as_update(text, vocabulary),
-                                                                           vocabulary), vocabulary)
+            reading = self._reading(line.text, vocabulary)
+            text, left_out = reading if reading is not None else (None, ())
             if text is None:
                 verdicts.append(Verdict(line.text, "skipped", student=student, line=line.number))
                 continue
@@ -550,6 +547,15 @@ class Judge:
                                           if link.kind == "formula" else step.numbers if link.kind == "substitution"
                                           else None) for link in verdict.links)
         return dataclasses.replace(verdict, expected=step.forms, links=links)
+
+    def _reading(self, text: str, vocabulary: Vocabulary) -> tuple[str, tuple[str, ...]] | None:
+        """Return how a line of a page is read: the equation it states about a quantity (see _named,
+        _as_update, _without_remark) and the sides left out of it (see _readable_sides); None when it names
+        no quantity."""
+        named = self._named(text, vocabulary)
+        if named is None:
+            return None
+        return self._readable_sides(self._without_remark(self._as_update(named, vocabulary), vocabulary), vocabulary)
 
     def _named(self, text: str, vocabulary: Vocabulary) -> str | None:
         """Return the equation a line states about a quantity of the network: the line itself, or the line
@@ -1389,9 +1395,11 @@ _LABEL = re.compile(r"(?:\(?[A-Za-z]?\d{1,3}[a-z]?\)?|\(?[a-z]\)|[A-Za-z]\d{1,3}
 _UPDATE_WORDS = {"new", "updated", "update"}  # opening words that make the quantity the one after the update
 _ASSIGNED = re.compile(r"^\s*(?P<name>[^=←:]+?)\s*(?:←|:=|<-)\s*")  # w5 ← …, w5 := …
 _UPDATED_MARK = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_{}]*)\s*\(\s*(?:new|updated)\s*\)")  # w5(new) = …
-# Words after an equation's last number: a remark in brackets, or a run of words (no = in either).
-_REMARK = re.compile(r"[=≈][^=≈]*\d\.?\s*[,;:]?\s*(?P<remark>\(\s*(?P<bracketed>[A-Za-z]{2,})[^=≈()]*\)"
-                     r"|(?P<word>[A-Za-z]{2,})(?![A-Za-z0-9_({])[^=≈]*)$")
+# Words after an equation's last number: a remark in brackets, or a run of words; prose only (letters, digits,
+# spaces and light punctuation: no operator, bracket, quote or underscore of code).
+_PROSE = r"[A-Za-z0-9\s.,;:'’\-]*"
+_REMARK = re.compile(rf"[=≈][^=≈]*\d\.?\s*[,;:]?\s*(?P<remark>\(\s*(?P<bracketed>[A-Za-z]{{2,}}){_PROSE}\)"
+                     rf"|(?P<word>[A-Za-z]{{2,}})(?![A-Za-z0-9_({{]){_PROSE})$")
 
 
 def _nodes_at_most(expression: sympy.Expr, limit: int) -> bool:
