@@ -291,6 +291,32 @@ def test_a_parameter_on_both_sides_of_the_equals_sign_is_its_update(judge, refer
         ("w5_new", "correct"), ("w1_new", "correct"), ("w5", "correct")]
 
 
+def test_chinese_course_pages_prose_between_equations_full_width_and_after_the_update(judge, reference):
+    """As Chinese course pages write: prose before each equation of a line (因为…，所以…；同理…), a piece of prose
+    between them, full-width ＋ ＝ （）, 更新后(的) for the value after the update (for every equation the line
+    lists), decimal step numbers (3.3), nested subscripts (net_{h_1}) and \\leftarrow. Figures from
+    ../shared/reference."""
+    forward, delta, updated = reference["forward"], reference["delta"], reference["updated"]
+    out_h1, out_h2 = forward["h1"]["out"], forward["h2"]["out"]
+    page = "\n".join([
+        f"因为net_h1 = 0.3775，所以out_h1 = 1/(1+e^(-0.3775)) = {out_h1:.4f}；同理out_h2 = {out_h2:.4f}。",
+        "b1 = 0.35；输出层为归一化，b2 = 0.6",
+        f"out_h1 = 1/（1＋e^(−0.3775)）＝ {out_h1:.4f}",
+        f"答：更新后w6 = {updated['w6']:.4f}，w8 = {updated['w8']:.4f}",
+        f"更新后的总误差E_total = {reference['loss_after_update']:.9f}",
+        f"3.3 ∂E/∂w5=δ_o1*out_h1=0.13850*0.59327={0.13850 * 0.59327:.5f}",
+        f"$\\mathrm{{net}}_{{h_1}} = 0.3775$",
+        f"$w_1 \\leftarrow w_1 - \\eta \\frac{{\\partial E}}{{\\partial w_1}} = {updated['w1']:.5f}$",
+        f"更新后的w6 = {updated['w6'] + 0.01:.4f}"])
+    verdicts = judge.judge_document(read_lines(page, "md"))
+    assert [(v.line, v.quantity.claim_name(), v.verdict) for v in verdicts] == [
+        (1, "net_h1", "correct"), (1, "out_h1", "correct"), (1, "out_h2", "correct"), (2, "b1", "correct"),
+        (2, "b2", "correct"), (3, "out_h1", "correct"), (4, "w6_new", "correct"), (4, "w8_new", "correct"),
+        (5, "E_new", "correct"), (6, "dE/dw5", "correct"), (7, "net_h1", "correct"), (8, "w1_new", "correct"),
+        (9, "w6_new", "incorrect")]
+    assert f"{delta['o1']:.4f}" == "0.1385"
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -31,7 +31,8 @@ _ENVIRONMENTS = r"(?:equation|align|aligned|alignat|gather|gathered|multline|eqn
 _BEGIN = re.compile(r"\\begin\{(" + _ENVIRONMENTS + r")\}(?:\{\d+\})?")
 _END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")  # list marks, and arrows that open a line
+# List marks (-, 1., 1.1, (a)), and arrows that open a line
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\d{1,2}(?:\.\d{1,2})+(?=\s+[^\d\s.])|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
 # A case split of two branches, the second `otherwise`, as SymPy's LaTeX writes a Piecewise (a ReLU's f′): read
 # as the claim language's (A if C; B otherwise), so the \\ inside it does not end the row.
@@ -71,6 +72,21 @@ class DocumentTooLarge(DeriveError):
     """More lines or equations than a derivation is allowed (MAX_LINES, MAX_EQUATIONS)."""
 
 
+# Full-width forms of the operators, digits and letters (＋, ＝, ０…９, ｗ) are the ASCII ones in an equation; a
+# full-width bracket pair is one when it holds no Chinese (（1＋e^(−x)）, not （四舍五入）).
+_FULL_WIDTH = str.maketrans({chr(code): chr(code - 0xFEE0) for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                                                        *range(0xFF41, 0xFF5B)]}
+                            | {"＋": "+", "－": "-", "＊": "*", "／": "/", "＝": "=", "＾": "^", "＜": "<", "＞": ">"})
+_FULL_WIDTH_BRACKETS = re.compile(r"（([^（）\u2e80-\u9fff]*)）")
+
+
+def _half_width(line: str) -> str:
+    """Return a line with the full-width forms of mathematics written in ASCII (see _FULL_WIDTH)."""
+    if not any("\uff00" <= character <= "\uffef" for character in line):
+        return line
+    return _FULL_WIDTH_BRACKETS.sub(r"(\1)", line.translate(_FULL_WIDTH))
+
+
 def kind_of(name: str) -> str:
     """Return the kind of document a file name says (txt, md or tex): .tex/.latex, .md/.markdown, else txt."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -82,7 +98,7 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
     names the document in an error."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [_half_width(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     if len(lines) > MAX_LINES:
         raise DocumentTooLarge("error_document_lines", source, limit=MAX_LINES)
     if kind == "tex":
@@ -224,6 +240,7 @@ def _between_equations(text: str) -> str:
     return text
 
 
+_UPDATED_PROSE = re.compile(r"(?:更新后的?|更新的|新的)\s*[\u2e80-\u9fff]*\s*$")  # 更新后的总误差E_total: after the update
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff0c\uff0e-\uff1b\uff1f-\uffef\u3000-\u303f]")
 
 
@@ -232,10 +249,15 @@ def _without_prose(text: str) -> str:
     the same line: `所以 net_h1 = 0.3775，…` is `net_h1 = 0.3775`. The prose before the first = is what
     ends with the last wide character there; the prose after the last = begins with the first one."""
     signs = list(_SIGN.finditer(text))
+    if not signs:
+        return text
     first, last = signs[0].start(), signs[-1].end()
     before = [match.end() for match in _WIDE.finditer(text, 0, first)]
     after = _WIDE.search(text, last)
-    return text[before[-1] if before else 0:after.start() if after else len(text)].strip() or text
+    kept = text[before[-1] if before else 0:after.start() if after else len(text)].strip() or text
+    if before and _UPDATED_PROSE.search(text[:before[-1]]):
+        return f"new {kept}"  # 更新后的 w5 = …: the value after the update, as `new w5 = …` says
+    return kept
 
 
 _SEPARATORS = ",;，；、"
@@ -262,6 +284,8 @@ def _listed(text: str) -> list[str]:
             start = position + 1
     pieces.append(text[start:])
     pieces = [word_piece.strip() for piece in pieces for word_piece in _AND.split(piece)]
+    # A piece of prose between the equations (`b1 = 0.1；输出层为归一化，c1 = 0`) is not one of them.
+    pieces = [piece for piece in pieces if _SIGN.search(piece) or not _is_prose(piece)]
     if len(pieces) > 1 and all(_SIGN.search(piece) for piece in pieces if piece) and any(pieces):
         return [piece for piece in pieces if piece]
     if _SPACED_LIST.fullmatch(text):  # w1 = 0.15 w5 = 0.40: a table of givens, flattened
@@ -274,6 +298,12 @@ _NAME = r"[A-Za-z][A-Za-z0-9]*(?:_\{?[A-Za-z0-9,]+\}?)?"
 _NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _ASSIGNMENT = re.compile(rf"{_NAME}\s*=\s*{_NUMBER}")
 _SPACED_LIST = re.compile(rf"\s*{_NAME}\s*=\s*{_NUMBER}(?:\s+{_NAME}\s*=\s*{_NUMBER})+\s*")
+
+
+def _is_prose(piece: str) -> bool:
+    """Return True for a piece of a line that is words, not mathematics: Chinese, or two words or more."""
+    return bool(_WIDE.search(piece)) or len(re.findall(r"[A-Za-z]{2,}", piece)) >= 2 and \
+        not re.search(r"[-+*/^()\\_]", piece)
 
 
 def _opens_display(line: str) -> bool:
@@ -348,5 +378,7 @@ def _plain(line: str, number: int) -> list[Line]:
     if not _SIGN.search(text):
         return [Line(number, "prose", text, line.strip())]
     text = _without_prose(_between_equations(_in_brackets(text)))
-    pieces = _listed(text)
+    pieces = [_without_prose(piece) for piece in _listed(text)]
+    if len(pieces) > 1 and pieces[0].startswith("new "):  # 更新后 w6 = …，w8 = …: after the update, each of them
+        pieces = [piece if piece.startswith("new ") else f"new {piece}" for piece in pieces]
     return [Line(number, "equation", piece, line.strip() if len(pieces) == 1 else piece) for piece in pieces]

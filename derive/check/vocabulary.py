@@ -210,7 +210,7 @@ class Vocabulary:
         if base == "E" and (not subscripts or subscripts in [(word,) for word in TOTAL_WORDS]):
             return self.network.loss
         if base in UNIT_WORDS and subscripts:
-            kind, unit = UNIT_WORDS[base], self._unit("_".join(subscripts))
+            kind, unit = UNIT_WORDS[base], self._unit("_".join(subscripts)) or self._unit("".join(subscripts))
             if unit is not None and (kind not in (TARGET, LOSS_TERM) or unit in self.outputs):
                 return QuantitySymbol(kind, unit)
         joined = self._named(base + "".join(subscripts))
