@@ -317,6 +317,16 @@ def test_chinese_course_pages_prose_between_equations_full_width_and_after_the_u
     assert f"{delta['o1']:.4f}" == "0.1385"
 
 
+def test_markdown_table_cells_and_e_total_in_chinese(judge, reference):
+    """A Markdown table's cells are items of a list (its rule row is nothing); E总 and E_{总} are E_total."""
+    page = ("| 已知 | 数值 |\n|---|:---:|\n| i1 = 0.05 | | target_o1 = 0.01 | |\n\n"
+            f"总误差 E总 = E_o1 + E_o2 = {reference['loss']:.4f}\n"
+            f"$\\frac{{\\partial E_{{总}}}}{{\\partial w_6}} = {reference['gradient']['w6']:.4f}$\n")
+    verdicts = judge.judge_document(read_lines(page, "md"))
+    assert [(v.quantity.claim_name(), v.verdict) for v in verdicts] == [
+        ("i1", "correct"), ("target_o1", "correct"), ("E", "correct"), ("dE/dw6", "correct")]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

@@ -39,6 +39,7 @@ _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
 _CASES = re.compile(r"\\begin\{cases\}\s*(?P<then>[^&\\]+?)\s*&\s*(?:\\text\{\s*(?:for|if)\s*\}(?:\\[:,;!]|\s)*)?"
                     r"(?P<condition>[^&]+?)\s*\\\\\s*(?P<otherwise>[^&\\]+?)\s*&\s*\\text\{\s*otherwise\s*\}\s*"
                     r"\\end\{cases\}")
+_TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*")  # |---|:---:|
 _EMPHASIS = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*|__(?=\S)([^_\n]+?)(?<=\S)__")  # Markdown's bold
 _CONTINUING = re.compile(r"(?:=|≈|\\approx(?![A-Za-z]))(?!>)")  # a line that goes on with a chain (not =>)
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
@@ -80,8 +81,14 @@ _FULL_WIDTH = str.maketrans({chr(code): chr(code - 0xFEE0) for code in [*range(0
 _FULL_WIDTH_BRACKETS = re.compile(r"（([^（）\u2e80-\u9fff]*)）")
 
 
+_TOTAL = re.compile(r"E\s*(?:_\s*\{\s*总\s*\}|_\s*总|总)")  # E总, E_{总}: E_total, as Chinese pages write it
+
+
 def _half_width(line: str) -> str:
-    """Return a line with the full-width forms of mathematics written in ASCII (see _FULL_WIDTH)."""
+    """Return a line with the full-width forms of mathematics written in ASCII (see _FULL_WIDTH), and E总 as
+    E_total."""
+    if "总" in line:
+        line = _TOTAL.sub("E_total", line)
     if not any("\uff00" <= character <= "\uffef" for character in line):
         return line
     return _FULL_WIDTH_BRACKETS.sub(r"(\1)", line.translate(_FULL_WIDTH))
@@ -126,6 +133,8 @@ def read_lines(text: str, kind: str = "txt", source: str | None = None) -> list[
         line = _BULLET.sub("", line)
         if kind == "md":
             line = _EMPHASIS.sub(lambda match: match.group(1) or match.group(2), line)  # **Hidden layer**: prose
+            if line.lstrip().startswith("|"):  # a table's row: each cell an item of a list
+                line = "" if _TABLE_RULE.fullmatch(line.strip()) else line.replace("|", " ; ")
         if kind != "txt" and ("$" in line or "\\[" in line):
             found.extend(_math_in(line, index + 1))
         else:
