@@ -327,6 +327,11 @@ def test_markdown_table_cells_and_e_total_in_chinese(judge, reference):
         ("i1", "correct"), ("target_o1", "correct"), ("E", "correct"), ("dE/dw6", "correct")]
 
 
+def test_a_decimal_step_number_is_a_list_mark_but_a_leading_number_of_a_product_is_not():
+    lines = read_lines("1.1 net_h1 = 0.3775\n3.2 δ_o2 = -0.0381\n0.5 * 0.3 = 0.15\n", "txt")
+    assert [line.text for line in lines] == ["net_h1 = 0.3775", "δ_o2 = -0.0381", "0.5 * 0.3 = 0.15"]
+
+
 def test_the_kind_of_a_document_is_its_extension():
     assert [kind_of(name) for name in ("a.tex", "b.MD", "c.txt", "d", "e.latex")] == ["tex", "md", "txt", "txt", "tex"]
 

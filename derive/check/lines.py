@@ -32,7 +32,7 @@ _BEGIN = re.compile(r"\\begin\{(" + _ENVIRONMENTS + r")\}(?:\{\d+\})?")
 _END = re.compile(r"\\end\{(" + _ENVIRONMENTS + r")\}")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.DOTALL)
 # List marks (-, 1., 1.1, (a)), and arrows that open a line
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\d{1,2}(?:\.\d{1,2})+(?=\s+[^\d\s.])|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|\d{1,2}(?:\.\d{1,2})+(?=\s+[A-Za-zδΔ∂\\])|\(\w{1,3}\)|=>|⇒|->|→|∴)\s+")
 _SIGN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
 # A case split of two branches, the second `otherwise`, as SymPy's LaTeX writes a Piecewise (a ReLU's f′): read
 # as the claim language's (A if C; B otherwise), so the \\ inside it does not end the row.
