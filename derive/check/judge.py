@@ -271,16 +271,18 @@ class Judge:
         return self._held_points[held]
 
     def _hold(self, held: tuple) -> tuple[dict, ...]:
-        points = []
-        for values in self._points:
-            given = {s: (self.given[s] if s in held else values[s]) for s in self.given}
-            try:
-                point = treeval.run(self.program, given, precision=POINT_PRECISION)
-            except EvaluationError:
-                continue
-            if self._on_the_samples_side(point):
-                points.append(point)
-        return tuple(points)
+        points = (self._point_at({s: (self.given[s] if s in held else values[s]) for s in self.given})
+                  for values in self._points)
+        return tuple(point for point in points if point is not None)
+
+    def _point_at(self, given: dict) -> dict | None:
+        """Return every quantity at the givens `given`, or None where the program has no value there or a
+        place the functions change form is on the other side of it than at the sample (see _draw_points)."""
+        try:
+            point = treeval.run(self.program, given, precision=POINT_PRECISION)
+        except EvaluationError:
+            return None
+        return point if self._on_the_samples_side(point) else None
 
     def _draw_points(self) -> tuple[dict, ...]:
         """Draw the random points: each given moved by up to a fifth of its value (0.05 for 0), the program
@@ -297,11 +299,8 @@ class Judge:
             given = {s: sympy.Float(float(v) + rng.uniform(-1, 1) * scale * (0.2 * abs(float(v)) or 0.05),
                                     POINT_PRECISION) for s, v in self.given.items()}
             self._keep_target_sum(given)
-            try:
-                point = treeval.run(self.program, given, precision=POINT_PRECISION)
-            except EvaluationError:
-                continue
-            if self._on_the_samples_side(point):
+            point = self._point_at(given)
+            if point is not None:
                 drawn.append(point)
         return tuple(drawn)
 

@@ -41,7 +41,7 @@ _CASES = re.compile(r"\\begin\{cases\}\s*(?P<then>[^&\\]+?)\s*&\s*(?:\\text\{\s*
                     r"\\end\{cases\}")
 _TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*")  # |---|:---:|
 _EMPHASIS = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*|__(?=\S)([^_\n]+?)(?<=\S)__")  # Markdown's bold
-_CONTINUING = re.compile(r"(?:=|≈|\\approx(?![A-Za-z]))(?!>)")  # a line that goes on with a chain (not =>)
+_CONTINUING = re.compile(f"(?:{_SIGN.pattern})(?!>)")  # a line that goes on with a chain (not =>)
 _NOISE = re.compile(r"\\(?:nonumber|notag|label\{[^{}]*\}|tag\*?\{[^{}]*\}|quad|qquad)|\\[,;:!]")
 _QUAD = re.compile(r"\\q?quad(?![A-Za-z])")
 # A remark in words at the end of a row (`= 0.2984 \quad \text{(rounded)}`): text with a space or a bracket in it.
